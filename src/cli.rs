@@ -1,0 +1,247 @@
+//! The command line (clap), and turning it into the values the other layers take.
+
+use crate::docker::BuilderMode;
+use crate::error::Error;
+use crate::spec::{Overrides, PullPolicy};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  layercache build                        build and push what ./layercache.yml describes
+  layercache build --dry-run              print the docker commands instead of running them
+  layercache build --image localhost:5000/app --no-push
+                                          no spec file: build ./Dockerfile, cache locally only
+  layercache plan --format sh > build.sh  a POSIX script with the same steps, for any CI job
+  layercache plan --format json           the stages, targets and steps, for tools
+
+Exit status: 0 success, 1 a docker step failed, 2 invalid input, 3 docker missing or
+unreachable, 130/143 interrupted.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "layercache",
+    version,
+    about = "Fast docker builds on fresh CI runners: per-stage builds with registry-backed layer cache",
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// The build spec [default: layercache.yml in the current folder, when present]
+    #[arg(short = 'f', long = "file", global = true, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// More diagnostics on stderr (-v debug, -vv trace); RUST_LOG also works
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Only errors on stderr from layercache itself (docker's output still streams)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Plan and run the pulls, per-stage builds and pushes
+    Build(BuildArgs),
+    /// Print the plan without running it
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+
+    /// Print the plan as a shell script instead of running it (docker is not needed)
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Sh)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A POSIX sh script
+    Sh,
+    /// JSON: images, stages, targets, steps
+    Json,
+}
+
+/// Flags that describe the build; each one set overrides the spec for every image.
+#[derive(Debug, Args)]
+pub struct SpecArgs {
+    /// Image repository to build and push, e.g. registry.example.com/team/app
+    #[arg(long, value_name = "REPOSITORY")]
+    pub image: Option<String>,
+
+    /// Tag to publish (repeatable) [default: latest]
+    #[arg(long = "tag", short = 't', value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    /// Dockerfile path [default: Dockerfile beside the spec]
+    #[arg(long, value_name = "PATH")]
+    pub dockerfile: Option<PathBuf>,
+
+    /// Build context [default: the spec's folder]
+    #[arg(long, value_name = "PATH")]
+    pub context: Option<PathBuf>,
+
+    /// Build argument for every stage build (repeatable); KEY alone takes its value from the environment
+    #[arg(long = "build-arg", value_name = "KEY=VALUE")]
+    pub build_args: Vec<String>,
+
+    /// Stage to ship [default: the last stage]
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+
+    /// Repository for the per-stage cache tags [default: the image repository]
+    #[arg(long, value_name = "REPOSITORY")]
+    pub cache_repository: Option<String>,
+
+    /// When to pull cache images first
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub pull: Option<PullArg>,
+
+    /// Push caches and tags after the builds [default]
+    #[arg(long, overrides_with = "no_push")]
+    pub push: bool,
+
+    /// Build only; nothing is pushed
+    #[arg(long, overrides_with = "push")]
+    pub no_push: bool,
+
+    /// Which builder to use
+    #[arg(long, value_enum, default_value_t = BuilderArg::Auto, env = "LAYERCACHE_BUILDER")]
+    pub builder: BuilderArg,
+
+    /// The docker program
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "docker",
+        env = "LAYERCACHE_DOCKER"
+    )]
+    pub docker: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PullArg {
+    /// Only when the builder needs it (legacy builder)
+    Auto,
+    /// Always pull cache images first, tolerating misses
+    Always,
+    /// Never pull
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BuilderArg {
+    /// BuildKit when the client can use it, else the legacy builder
+    Auto,
+    /// BuildKit (DOCKER_BUILDKIT=1)
+    Buildkit,
+    /// The legacy builder (DOCKER_BUILDKIT=0)
+    Legacy,
+}
+
+impl SpecArgs {
+    /// The flags as spec overrides. `env` supplies values for `--build-arg KEY`.
+    pub fn overrides(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Overrides, Error> {
+        let build_args = self
+            .build_args
+            .iter()
+            .map(|arg| parse_build_arg(arg, env))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Overrides {
+            image: self.image.clone(),
+            dockerfile: self.dockerfile.clone(),
+            context: self.context.clone(),
+            tags: self.tags.clone(),
+            build_args,
+            target: self.target.clone(),
+            cache_repository: self.cache_repository.clone(),
+            pull: self.pull.map(|p| match p {
+                PullArg::Auto => PullPolicy::Auto,
+                PullArg::Always => PullPolicy::Always,
+                PullArg::Never => PullPolicy::Never,
+            }),
+            push: match (self.push, self.no_push) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
+        })
+    }
+
+    pub fn builder_mode(&self) -> BuilderMode {
+        match self.builder {
+            BuilderArg::Auto => BuilderMode::Auto,
+            BuilderArg::Buildkit => BuilderMode::BuildKit,
+            BuilderArg::Legacy => BuilderMode::Legacy,
+        }
+    }
+}
+
+fn parse_build_arg(
+    arg: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(String, String), Error> {
+    let (key, value) = match arg.split_once('=') {
+        Some((k, v)) => (k.to_string(), v.to_string()),
+        None => {
+            let value = env(arg).ok_or_else(|| {
+                Error::Input(format!(
+                    "--build-arg {arg}: no value given and the environment variable {arg} is not set\n  \
+                     hint: write --build-arg {arg}=VALUE, or export {arg}"
+                ))
+            })?;
+            (arg.to_string(), value)
+        }
+    };
+    if key.is_empty() || key.chars().any(|c| c.is_whitespace()) {
+        return Err(Error::Input(format!(
+            "--build-arg {arg}: `{key}` is not a build argument name\n  hint: write --build-arg KEY=VALUE"
+        )));
+    }
+    Ok((key, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_args_take_values_or_the_environment() {
+        let env = |k: &str| (k == "FROM_ENV").then(|| "x".to_string());
+        assert_eq!(
+            parse_build_arg("A=b=c", &env).unwrap(),
+            ("A".into(), "b=c".into())
+        );
+        assert_eq!(
+            parse_build_arg("FROM_ENV", &env).unwrap(),
+            ("FROM_ENV".into(), "x".into())
+        );
+        assert!(parse_build_arg("UNSET", &env)
+            .unwrap_err()
+            .to_string()
+            .contains("not set"));
+        assert!(parse_build_arg("=v", &env).is_err());
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,217 @@
+//! The executor: spawns each step of a [`Plan`] with `std::process::Command` (never through a
+//! shell), streams its output to stderr as it comes, and stops at the first failure that is not
+//! tolerated. It decides nothing about what to run.
+
+use crate::plan::Plan;
+use crate::step::{Step, StepKind};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How one step ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Succeeded,
+    /// Failed, but the step allows failure (a missing cache image).
+    Tolerated {
+        reason: String,
+    },
+    Failed {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct StepOutcome {
+    pub label: String,
+    pub status: Status,
+    pub duration: Duration,
+    /// What the step printed, stdout and stderr interleaved as they arrived (bounded).
+    pub output: Vec<String>,
+}
+
+/// What a run did: every step that ran, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub steps: Vec<StepOutcome>,
+    /// The message for the step that stopped the run, if one did.
+    pub failure: Option<String>,
+}
+
+/// Lines kept per step for the summary and report; output beyond this is still streamed.
+const MAX_KEPT_LINES: usize = 200_000;
+
+/// Runs every step in order; `log` receives headers, docker's output and warnings.
+pub fn run(plan: &Plan, log: &mut dyn Write) -> Outcome {
+    let steps: Vec<&Step> = plan.steps().collect();
+    let total = steps.len();
+    let mut outcome = Outcome::default();
+    for (n, step) in steps.into_iter().enumerate() {
+        let _ = writeln!(log, "[{}/{total}] {}", n + 1, step.label());
+        let result = run_step(step, log);
+        let failed = matches!(result.status, Status::Failed { .. });
+        if let Status::Tolerated { reason } = &result.status {
+            let _ = writeln!(
+                log,
+                "warning: {} failed, continuing without it: {reason}",
+                step.label()
+            );
+        }
+        if let Status::Failed { reason } = &result.status {
+            outcome.failure = Some(failure_message(step, n + 1, total, reason));
+        }
+        outcome.steps.push(result);
+        if failed {
+            break;
+        }
+    }
+    outcome
+}
+
+fn failure_message(step: &Step, n: usize, total: usize, reason: &str) -> String {
+    let mut msg = format!("step {n}/{total} failed: {}\n  {}", step.label(), reason);
+    if matches!(step.kind, StepKind::Push | StepKind::Pull) {
+        if let Some(registry) = step.reference.as_deref().and_then(registry_of) {
+            msg.push_str(&format!("\n  hint: check that the registry {registry} is reachable and that you are logged in to it"));
+        }
+    }
+    if step.kind == StepKind::Build {
+        msg.push_str("\n  nothing was pushed");
+    }
+    msg
+}
+
+/// The registry host of a reference, as docker reads it.
+fn registry_of(reference: &str) -> Option<String> {
+    crate::reference::parse(reference)
+        .ok()
+        .map(|r| r.registry().to_string())
+}
+
+fn run_step(step: &Step, log: &mut dyn Write) -> StepOutcome {
+    let started = Instant::now();
+    let mut command = Command::new(&step.program);
+    command
+        .args(&step.args)
+        .envs(&step.env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    tracing::debug!(argv = ?step.argv(), env = ?step.env, "spawning");
+    let (status, output) = match command.spawn() {
+        Ok(mut child) => {
+            let output = stream(child.stdout.take(), child.stderr.take(), log);
+            (child.wait().map_err(|e| e.to_string()), output)
+        }
+        Err(e) => (
+            Err(format!("cannot run `{}`: {e}", step.program)),
+            Vec::new(),
+        ),
+    };
+    let status = match status {
+        Ok(s) if s.success() => Status::Succeeded,
+        Ok(s) => {
+            let code = s
+                .code()
+                .map(|c| format!("exit status {c}"))
+                .unwrap_or_else(|| "killed by a signal".into());
+            let last = last_error_line(&output);
+            let reason = if last.is_empty() {
+                code
+            } else {
+                format!("{code}: {last}")
+            };
+            if step.allow_failure {
+                Status::Tolerated { reason }
+            } else {
+                Status::Failed { reason }
+            }
+        }
+        Err(reason) if step.allow_failure => Status::Tolerated { reason },
+        Err(reason) => Status::Failed { reason },
+    };
+    StepOutcome {
+        label: step.label(),
+        status,
+        duration: started.elapsed(),
+        output,
+    }
+}
+
+/// Docker's own explanation: the last line that says error, or else the last line.
+fn last_error_line(output: &[String]) -> String {
+    output
+        .iter()
+        .rev()
+        .find(|l| l.to_lowercase().contains("error"))
+        .or_else(|| output.iter().rev().find(|l| !l.trim().is_empty()))
+        .map(|l| l.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Copies both pipes to `log` line by line as they arrive, and keeps the lines.
+fn stream(
+    stdout: Option<impl Read + Send>,
+    stderr: Option<impl Read + Send>,
+    log: &mut dyn Write,
+) -> Vec<String> {
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::scope(|scope| {
+        if let Some(out) = stdout {
+            let tx = tx.clone();
+            scope.spawn(move || forward_lines(out, tx));
+        }
+        if let Some(err) = stderr {
+            let tx = tx.clone();
+            scope.spawn(move || forward_lines(err, tx));
+        }
+        drop(tx);
+        let mut kept = Vec::new();
+        for line in rx {
+            let _ = writeln!(log, "{line}");
+            if kept.len() < MAX_KEPT_LINES {
+                kept.push(line);
+            }
+        }
+        let _ = log.flush();
+        kept
+    })
+}
+
+fn forward_lines(pipe: impl Read, tx: mpsc::Sender<String>) {
+    let mut reader = BufReader::new(pipe);
+    let mut buf = Vec::new();
+    while let Ok(n) = reader.read_until(b'\n', &mut buf) {
+        if n == 0 {
+            break;
+        }
+        let line = String::from_utf8_lossy(&buf)
+            .trim_end_matches(['\n', '\r'])
+            .to_string();
+        if tx.send(line).is_err() {
+            break;
+        }
+        buf.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_reason_prefers_error_lines() {
+        let out = vec![
+            "Using default tag".to_string(),
+            "Error response from daemon: manifest unknown".into(),
+            "".into(),
+        ];
+        assert_eq!(
+            last_error_line(&out),
+            "Error response from daemon: manifest unknown"
+        );
+        assert_eq!(last_error_line(&["a".into(), "b".into()]), "b");
+        assert_eq!(last_error_line(&[]), "");
+    }
+}

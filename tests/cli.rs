@@ -1,0 +1,349 @@
+//! The binary against a fake docker: the steps it runs, what it tolerates, where it stops, and
+//! that `plan --format sh` run by `sh` does exactly what `build` does.
+
+mod common;
+use common::Test;
+
+const MULTI: &str = "FROM busybox:1.36 AS builder\nRUN echo deps\nCOPY . /src\nFROM busybox:1.36 AS final\nCOPY --from=builder /src /app\n";
+const SPEC: &str = "image: localhost:5000/team/app\ntags: [v1]\n";
+
+fn multi() -> Test {
+    Test::new().dockerfile(MULTI).spec(SPEC)
+}
+
+#[test]
+fn build_runs_exactly_the_planned_steps() {
+    let json = multi()
+        .buildkit_client()
+        .args(&["plan", "--format", "json"])
+        .run();
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let plan: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let planned: Vec<Vec<String>> = plan["images"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| serde_json::from_value::<Vec<String>>(s["argv"].clone()).unwrap()[1..].to_vec())
+        .collect();
+
+    let out = multi().buildkit_client().args(&["build"]).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ran: Vec<Vec<String>> = out.calls().into_iter().map(|c| c.argv).collect();
+    assert_eq!(ran, planned);
+    assert_eq!(
+        out.lines(),
+        [
+            "build --progress=plain --target builder --cache-from localhost:5000/team/app:cache-builder \
+             --build-arg BUILDKIT_INLINE_CACHE=1 --tag localhost:5000/team/app:cache-builder --file Dockerfile .",
+            "build --progress=plain --cache-from localhost:5000/team/app:cache-final \
+             --cache-from localhost:5000/team/app:cache-builder --build-arg BUILDKIT_INLINE_CACHE=1 \
+             --tag localhost:5000/team/app:cache-final --tag localhost:5000/team/app:v1 --file Dockerfile .",
+            "push localhost:5000/team/app:cache-builder",
+            "push localhost:5000/team/app:cache-final",
+            "push localhost:5000/team/app:v1",
+        ]
+    );
+    assert!(out.calls().iter().all(|c| c.buildkit == "1"));
+    assert!(out.stderr.contains("[1/5] build builder"), "{}", out.stderr);
+}
+
+#[test]
+fn legacy_builder_is_chosen_without_buildx_and_pulls_first() {
+    let out = multi().args(&["build"]).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning: using the legacy builder"),
+        "{}",
+        out.stderr
+    );
+    let lines = out.lines();
+    assert_eq!(lines[0], "pull localhost:5000/team/app:cache-builder");
+    assert_eq!(lines[1], "pull localhost:5000/team/app:cache-final");
+    assert!(out.calls().iter().all(|c| c.buildkit == "0"));
+    assert!(!lines.iter().any(|l| l.contains("BUILDKIT_INLINE_CACHE")));
+}
+
+#[test]
+fn buildx_plugin_means_buildkit() {
+    let out = multi()
+        .env("FAKE_DOCKER_BUILDX", "1")
+        .args(&["build"])
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.calls().iter().all(|c| c.buildkit == "1"));
+}
+
+#[test]
+fn a_failed_pull_is_tolerated_with_a_warning() {
+    let out = multi().fail_on("pull *").args(&["build"]).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "warning: pull localhost:5000/team/app:cache-builder failed, continuing without it"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("fake failure"),
+        "docker's reason is shown: {}",
+        out.stderr
+    );
+    assert_eq!(
+        out.lines().iter().filter(|l| l.starts_with("push")).count(),
+        3
+    );
+}
+
+#[test]
+fn a_failed_build_stops_the_run_and_nothing_is_pushed() {
+    let out = multi()
+        .buildkit_client()
+        .fail_on("build *--target builder*")
+        .args(&["build"])
+        .run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.calls().len(), 1, "{:?}", out.lines());
+    assert!(!out.lines().iter().any(|l| l.starts_with("push")));
+    assert!(
+        out.stderr.contains("error: step 1/5 failed: build builder"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("nothing was pushed"), "{}", out.stderr);
+}
+
+#[test]
+fn a_failed_final_build_pushes_no_stage_cache_either() {
+    let out = multi()
+        .buildkit_client()
+        .fail_on("build *--tag localhost:5000/team/app:v1*")
+        .args(&["build"])
+        .run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.calls().len(), 2);
+    assert!(!out.lines().iter().any(|l| l.starts_with("push")));
+}
+
+#[test]
+fn a_failed_push_names_the_registry() {
+    let out = multi()
+        .buildkit_client()
+        .fail_on("push *")
+        .args(&["build"])
+        .run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("registry localhost:5000"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn plan_sh_run_by_sh_makes_the_same_calls_as_build() {
+    for client in ["20.10.24", "28.2.2"] {
+        let test = multi().env("FAKE_DOCKER_VERSION", client).file(
+            "extra.yml",
+            "image: localhost:5000/x\npull: always\ntags: [a, b]\nbuild_args: {Q: \"it's $(x)\"}\n",
+        );
+        for spec in ["layercache.yml", "extra.yml"] {
+            let built = test_args(&test, &["build", "-f", spec]);
+            let script = test_args(&test, &["plan", "-f", spec, "--format", "sh"]);
+            assert_eq!(script.code, 0, "{}", script.stderr);
+            assert!(script.stdout.starts_with("#!/bin/sh\n"));
+            assert!(script.stdout.contains("set -eu\n"));
+            let by_sh = test.run_sh(&script.stdout);
+            assert_eq!(by_sh.code, 0, "{}", by_sh.stderr);
+            assert_eq!(by_sh.calls(), built.calls(), "client {client}, spec {spec}");
+            assert!(!built.calls().is_empty());
+        }
+    }
+}
+
+#[test]
+fn sh_script_stops_where_build_stops() {
+    let test = multi()
+        .buildkit_client()
+        .fail_on("build *--target builder*");
+    let built = test_args(&test, &["build"]);
+    let script = test_args(&test, &["plan", "--format", "sh"]);
+    let by_sh = test.run_sh(&script.stdout);
+    assert_ne!(by_sh.code, 0);
+    assert_eq!(by_sh.calls(), built.calls());
+}
+
+fn test_args(test: &Test, args: &[&str]) -> common::Output {
+    test.clone().args(args).run()
+}
+
+#[test]
+fn dry_run_needs_no_docker() {
+    let out = multi()
+        .env("PATH", "/nonexistent")
+        .args(&["build", "--dry-run"])
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("docker build --progress=plain --target builder"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.all_calls.is_empty());
+}
+
+#[test]
+fn missing_docker_is_an_environment_error() {
+    let out = multi()
+        .env("LAYERCACHE_DOCKER", "/nonexistent/docker")
+        .args(&["build"])
+        .run();
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(out.stderr.contains("docker not found"), "{}", out.stderr);
+}
+
+#[test]
+fn unreachable_daemon_is_an_environment_error() {
+    let out = multi()
+        .env("FAKE_DOCKER_DAEMON_DOWN", "1")
+        .args(&["build"])
+        .run();
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Docker daemon is not reachable"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.calls().is_empty());
+}
+
+#[test]
+fn without_a_spec_flags_describe_the_build() {
+    let out = Test::new()
+        .dockerfile("FROM busybox:1.36\nRUN true\n")
+        .buildkit_client()
+        .args(&[
+            "build",
+            "--image",
+            "localhost:5000/solo",
+            "--tag",
+            "t1",
+            "--build-arg",
+            "A=1",
+            "--no-push",
+        ])
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.lines(),
+        ["build --progress=plain --cache-from localhost:5000/solo:cache-stage-0 --build-arg BUILDKIT_INLINE_CACHE=1 \
+          --build-arg A=1 --tag localhost:5000/solo:cache-stage-0 --tag localhost:5000/solo:t1 --file Dockerfile ."]
+    );
+}
+
+#[test]
+fn flags_override_the_spec() {
+    let out = multi()
+        .buildkit_client()
+        .args(&["build", "--target", "builder", "--tag", "x", "--no-push"])
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.calls().len(), 1);
+    assert!(
+        out.lines()[0].contains("--target builder")
+            && out.lines()[0].contains("--tag localhost:5000/team/app:x")
+    );
+}
+
+#[test]
+fn plan_json_has_the_promised_shape() {
+    let out = multi()
+        .args(&["plan", "--format", "json", "--builder", "buildkit"])
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let image = &v["images"][0];
+    assert_eq!(image["name"], "localhost:5000/team/app");
+    assert_eq!(image["dockerfile"], "Dockerfile");
+    assert_eq!(
+        image["stages"],
+        serde_json::json!([
+            {"index": 0, "name": "builder", "from": "busybox:1.36", "depends_on": []},
+            {"index": 1, "name": "final", "from": "busybox:1.36", "depends_on": [0]}
+        ])
+    );
+    assert_eq!(image["targets"], serde_json::json!([0, 1]));
+    let step = &image["steps"][0];
+    assert_eq!(step["argv"][0], "docker");
+    assert_eq!(step["env"]["DOCKER_BUILDKIT"], "1");
+    assert_eq!(step["allow_failure"], false);
+}
+
+#[test]
+fn bad_input_exits_2_before_any_docker_step() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("image: app\ntgas: [v1]\n", MULTI, "did you mean `tags`?"),
+        ("", MULTI, "the spec is empty"),
+        ("image: app\ntags: [v1\n", MULTI, "layercache.yml:"),
+        ("image: App/Team\n", MULTI, "lowercase"),
+        (
+            "image: app\ntags: ['${NOPE_NOT_SET}']\n",
+            MULTI,
+            "`NOPE_NOT_SET` is not set",
+        ),
+        (
+            "image: app\ntarget: nope\n",
+            MULTI,
+            "target `nope` is not a stage",
+        ),
+        ("image: app\n", "RUN echo no from\n", "Dockerfile:1"),
+        (
+            "image: app\ndockerfile: Missing.dockerfile\n",
+            MULTI,
+            "cannot read the Dockerfile",
+        ),
+    ];
+    for (spec, dockerfile, expected) in cases {
+        let out = Test::new()
+            .dockerfile(dockerfile)
+            .spec(spec)
+            .args(&["build"])
+            .run();
+        assert_eq!(out.code, 2, "spec {spec:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(expected),
+            "spec {spec:?}: expected {expected:?} in {}",
+            out.stderr
+        );
+        assert!(out.calls().is_empty(), "spec {spec:?}: {:?}", out.lines());
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    }
+}
+
+#[test]
+fn a_missing_spec_file_is_named() {
+    let out = Test::new().args(&["build", "-f", "nope.yml"]).run();
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("nope.yml: cannot read the spec"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn version_and_help() {
+    let v = Test::new().args(&["--version"]).run();
+    assert_eq!(v.code, 0);
+    assert!(v.stdout.starts_with("layercache "));
+    let h = Test::new().args(&["--help"]).run();
+    assert_eq!(h.code, 0);
+    assert!(
+        h.stdout.contains("Examples:") && h.stdout.contains("Exit status"),
+        "{}",
+        h.stdout
+    );
+    let bad = Test::new().args(&["build", "--pull", "sometimes"]).run();
+    assert_eq!(bad.code, 2);
+}
