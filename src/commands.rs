@@ -42,8 +42,13 @@ pub fn build(file: Option<&Path>, args: &BuildArgs) -> Result<(), Error> {
     let caps = docker::probe(&docker_path);
     let planned = make_plan(inputs, source, &args.spec, Some(&caps))?;
     docker::check_daemon(&docker_path)?;
-    let outcome = run::run(&planned.plan, &mut stderr);
+    let interrupts = run::Interrupts::install()
+        .map_err(|e| Error::Environment(format!("cannot install signal handlers: {e}")))?;
+    let outcome = run::run(&planned.plan, &mut stderr, &interrupts);
     let _ = write!(stderr, "{}", summary(&outcome));
+    if let Some(signal) = outcome.interrupted {
+        return Err(Error::Interrupted { signal });
+    }
     match outcome.failure {
         Some(message) => Err(Error::StepFailed(message)),
         None => Ok(()),
@@ -198,7 +203,7 @@ fn read_dockerfile(config: &ImageConfig) -> Result<Dockerfile, Error> {
 fn summary(outcome: &run::Outcome) -> String {
     let total: f64 = outcome.steps.iter().map(|s| s.duration.as_secs_f64()).sum();
     let mut out = format!(
-        "\nlayercache: {} steps in {total:.1}s\n",
+        "\nlayercache: {} steps in {total:.3}s of docker\n",
         outcome.steps.len()
     );
     for s in &outcome.steps {

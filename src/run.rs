@@ -6,7 +6,8 @@ use crate::plan::Plan;
 use crate::step::{Step, StepKind};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 /// How one step ended.
@@ -37,19 +38,97 @@ pub struct Outcome {
     pub steps: Vec<StepOutcome>,
     /// The message for the step that stopped the run, if one did.
     pub failure: Option<String>,
+    /// The signal (SIGINT, SIGTERM) that stopped the run, if one did.
+    pub interrupted: Option<i32>,
+}
+
+/// Catches SIGINT and SIGTERM for the whole run: forwards each to the docker child running at
+/// the time and remembers the first, so the executor waits for the child, then runs no
+/// further step (in particular no push).
+pub struct Interrupts {
+    child: Arc<AtomicI32>,
+    received: Arc<AtomicI32>,
+}
+
+impl Interrupts {
+    pub fn install() -> std::io::Result<Interrupts> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let child = Arc::new(AtomicI32::new(0));
+        let received = Arc::new(AtomicI32::new(0));
+        let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+        let (c, r) = (child.clone(), received.clone());
+        std::thread::spawn(move || {
+            for signal in signals.forever() {
+                let _ = r.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+                forward(c.load(Ordering::SeqCst), signal);
+            }
+        });
+        Ok(Interrupts { child, received })
+    }
+
+    /// An instance that never fires, for runs that do not catch signals.
+    pub fn none() -> Interrupts {
+        Interrupts {
+            child: Arc::new(AtomicI32::new(0)),
+            received: Arc::new(AtomicI32::new(0)),
+        }
+    }
+
+    fn received(&self) -> Option<i32> {
+        match self.received.load(Ordering::SeqCst) {
+            0 => None,
+            signal => Some(signal),
+        }
+    }
+
+    fn child_started(&self, pid: u32) {
+        let pid = i32::try_from(pid).unwrap_or(0);
+        self.child.store(pid, Ordering::SeqCst);
+        // A signal that came between spawn and now found no child to forward to.
+        if let Some(signal) = self.received() {
+            forward(pid, signal);
+        }
+    }
+
+    fn child_ended(&self) {
+        self.child.store(0, Ordering::SeqCst);
+    }
+}
+
+fn forward(pid: i32, signal: i32) {
+    if pid > 0 {
+        // SAFETY: kill(2) with a pid we spawned and a valid signal number has no memory effects.
+        unsafe {
+            libc::kill(pid, signal);
+        }
+    }
 }
 
 /// Lines kept per step for the summary and report; output beyond this is still streamed.
 const MAX_KEPT_LINES: usize = 200_000;
 
 /// Runs every step in order; `log` receives headers, docker's output and warnings.
-pub fn run(plan: &Plan, log: &mut dyn Write) -> Outcome {
+pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts) -> Outcome {
     let steps: Vec<&Step> = plan.steps().collect();
     let total = steps.len();
     let mut outcome = Outcome::default();
     for (n, step) in steps.into_iter().enumerate() {
+        if let Some(signal) = interrupts.received() {
+            outcome.interrupted = Some(signal);
+            break;
+        }
         let _ = writeln!(log, "[{}/{total}] {}", n + 1, step.label());
-        let result = run_step(step, log);
+        let result = run_step(step, log, interrupts);
+        if let Some(signal) = interrupts.received() {
+            let _ = writeln!(
+                log,
+                "interrupted (signal {signal}): {} stopped; no further step runs",
+                step.label()
+            );
+            outcome.steps.push(result);
+            outcome.interrupted = Some(signal);
+            break;
+        }
         let failed = matches!(result.status, Status::Failed { .. });
         if let Status::Tolerated { reason } = &result.status {
             let _ = writeln!(
@@ -89,7 +168,7 @@ fn registry_of(reference: &str) -> Option<String> {
         .map(|r| r.registry().to_string())
 }
 
-fn run_step(step: &Step, log: &mut dyn Write) -> StepOutcome {
+fn run_step(step: &Step, log: &mut dyn Write, interrupts: &Interrupts) -> StepOutcome {
     let started = Instant::now();
     let mut command = Command::new(&step.program);
     command
@@ -101,8 +180,11 @@ fn run_step(step: &Step, log: &mut dyn Write) -> StepOutcome {
     tracing::debug!(argv = ?step.argv(), env = ?step.env, "spawning");
     let (status, output) = match command.spawn() {
         Ok(mut child) => {
+            interrupts.child_started(child.id());
             let output = stream(child.stdout.take(), child.stderr.take(), log);
-            (child.wait().map_err(|e| e.to_string()), output)
+            let status = child.wait().map_err(|e| e.to_string());
+            interrupts.child_ended();
+            (status, output)
         }
         Err(e) => (
             Err(format!("cannot run `{}`: {e}", step.program)),

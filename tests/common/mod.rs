@@ -182,6 +182,17 @@ impl Test {
         }
     }
 
+    /// Starts layercache without waiting; the calls land in the returned folder.
+    pub fn spawn(&self) -> (std::process::Child, PathBuf) {
+        let record = self.record_dir(".calls");
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_layercache"));
+        self.apply_env(&mut cmd, &record);
+        cmd.args(&self.args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        (cmd.spawn().expect("spawn layercache"), record)
+    }
+
     /// Runs a shell script with `sh` in the same set-up (fake docker on PATH).
     pub fn run_sh(&self, script: &str) -> Output {
         let record = self.record_dir(".sh-calls");
@@ -199,7 +210,7 @@ impl Test {
     }
 }
 
-fn read_calls(dir: &Path) -> Vec<Call> {
+pub fn read_calls(dir: &Path) -> Vec<Call> {
     let count: usize = std::fs::read_to_string(dir.join("count"))
         .ok()
         .and_then(|s| s.trim().parse().ok())
