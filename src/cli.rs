@@ -133,6 +133,27 @@ pub struct SpecArgs {
         env = "LAYERCACHE_DOCKER"
     )]
     pub docker: String,
+
+    /// Tries for each push and pull (builds are never retried)
+    #[arg(long, value_name = "N", default_value_t = 3, env = "LAYERCACHE_RETRIES",
+          value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub retries: u32,
+
+    /// Wait before the second try, in seconds; it doubles before each further try
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, env = "LAYERCACHE_RETRY_DELAY",
+          value_parser = parse_delay)]
+    pub retry_delay: f64,
+
+    /// With several images, build the others after one fails (the exit status is still 1)
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+fn parse_delay(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(d) if (0.0..=600.0).contains(&d) => Ok(d),
+        _ => Err(format!("`{s}` is not a delay in seconds between 0 and 600")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -182,6 +203,13 @@ impl SpecArgs {
                 _ => None,
             },
         })
+    }
+
+    pub fn retry(&self) -> crate::step::Retry {
+        crate::step::Retry {
+            tries: self.retries,
+            base_delay: std::time::Duration::from_secs_f64(self.retry_delay),
+        }
     }
 
     pub fn builder_mode(&self) -> BuilderMode {

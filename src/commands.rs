@@ -110,6 +110,8 @@ fn make_plan(
         &plan::Options {
             docker: args.docker.clone(),
             builder,
+            retry: args.retry(),
+            keep_going: args.keep_going,
         },
     )?;
     for w in &plan.warnings {

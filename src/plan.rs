@@ -12,7 +12,7 @@ use crate::dockerfile::Dockerfile;
 use crate::error::{self, Error};
 use crate::reference::Reference;
 use crate::spec::{ImageConfig, PullPolicy};
-use crate::step::{Step, StepKind};
+use crate::step::{Retry, Step, StepKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -31,6 +31,10 @@ pub struct Options {
     /// The docker program to run, as the user named it.
     pub docker: String,
     pub builder: Builder,
+    /// Tries and backoff for pulls and pushes.
+    pub retry: Retry,
+    /// With several images, finish the others after one fails (and still exit non-zero).
+    pub keep_going: bool,
 }
 
 /// One image's input to the planner.
@@ -43,6 +47,7 @@ pub struct ImageInput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub builder: Builder,
+    pub keep_going: bool,
     pub images: Vec<ImagePlan>,
     /// Things the user should fix, found while planning (e.g. an unnamed stage).
     pub warnings: Vec<String>,
@@ -74,6 +79,7 @@ pub fn plan(images: &[ImageInput], opts: &Options) -> Result<Plan, Error> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Plan {
         builder: opts.builder,
+        keep_going: opts.keep_going,
         images,
         warnings,
     })
@@ -108,6 +114,11 @@ fn plan_image(
         image: config.image.to_string(),
         stage: stage.map(|i| stage_label(df, i)),
         reference,
+        retry: if kind == StepKind::Build {
+            Retry::ONCE
+        } else {
+            opts.retry
+        },
     };
 
     let mut steps = Vec::new();
@@ -349,6 +360,8 @@ mod tests {
         Options {
             docker: "docker".into(),
             builder,
+            retry: Retry::ONCE,
+            keep_going: false,
         }
     }
 

@@ -3,12 +3,13 @@
 
 use crate::dockerfile::Dockerfile;
 use crate::plan::{Builder, Plan};
-use crate::step::Step;
+use crate::step::{Step, StepKind};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// A POSIX sh script that runs exactly the plan's steps: `|| true` on tolerated steps only,
-/// `set -eu` so the first failed step stops it, as `layercache build` stops.
+/// `set -eu` so the first failed step stops it, as `layercache build` stops, and the same
+/// retries of pushes and pulls.
 pub fn sh(plan: &Plan, source: &str) -> String {
     let common = common_env(plan);
     let mut out = String::new();
@@ -22,15 +23,68 @@ pub fn sh(plan: &Plan, source: &str) -> String {
     for (k, v) in &common {
         out.push_str(&format!("export {k}={}\n", quote(v)));
     }
+    if plan.steps().any(|s| s.retry.tries > 1) {
+        out.push_str(RETRY_FUNCTIONS);
+    }
+    let keep_going = plan.keep_going && plan.images.len() > 1;
+    if keep_going {
+        out.push_str("failed=''\n");
+    }
     for image in &plan.images {
         out.push_str(&format!("\n# {}: {}\n", image.name, image.dockerfile));
+        if keep_going {
+            // Not `if ! ( ... )`: sh ignores `set -e` inside a tested subshell.
+            out.push_str("set +e\n(\nset -e\n");
+        }
         for step in &image.steps {
             out.push_str(&step_line(step, &common));
             out.push('\n');
         }
+        if keep_going {
+            out.push_str(&format!(
+                ")\n[ $? -eq 0 ] || failed=\"$failed {}\"\nset -e\n",
+                image.name
+            ));
+        }
+    }
+    if keep_going {
+        out.push_str(
+            "\nif [ -n \"$failed\" ]; then echo \"layercache: failed:$failed\" >&2; exit 1; fi\n",
+        );
     }
     out
 }
+
+/// Shell twins of the executor's retry rules (see `run`): tries again after each listed wait;
+/// a pull of an image the registry does not have is not tried again.
+const RETRY_FUNCTIONS: &str = r#"
+# lc_retry "WAITS" CMD...: runs CMD, and again after each wait (seconds) while it fails.
+lc_retry() {
+    _waits=$1; shift
+    "$@" && return 0
+    for _w in $_waits; do
+        echo "layercache: failed, trying again in ${_w}s: $*" >&2
+        sleep "$_w"
+        "$@" && return 0
+    done
+    return 1
+}
+# lc_pull "WAITS" CMD...: as lc_retry, but a missing image is the usual first-run miss: no retry.
+lc_pull() {
+    _waits=$1; shift
+    _first=1
+    for _w in '' $_waits; do
+        [ -n "$_first" ] || sleep "$_w"
+        _first=
+        if _out=$("$@" 2>&1); then printf '%s
+' "$_out"; return 0; fi
+        printf '%s
+' "$_out" >&2
+        case $_out in *"manifest unknown"*|*"not found"*|*"does not exist"*) return 1 ;; esac
+    done
+    return 1
+}
+"#;
 
 fn builder_name(b: Builder) -> &'static str {
     match b {
@@ -53,12 +107,32 @@ fn common_env(plan: &Plan) -> BTreeMap<String, String> {
 }
 
 fn step_line(step: &Step, common: &BTreeMap<String, String>) -> String {
-    let mut words: Vec<String> = step
+    let assignments: Vec<String> = step
         .env
         .iter()
         .filter(|(k, _)| !common.contains_key(*k))
         .map(|(k, v)| format!("{k}={}", quote(v)))
         .collect();
+    let mut words = Vec::new();
+    if step.retry.tries > 1 {
+        let function = if step.kind == StepKind::Pull {
+            "lc_pull"
+        } else {
+            "lc_retry"
+        };
+        let waits: Vec<String> = step
+            .retry
+            .delays()
+            .iter()
+            .map(|d| d.as_secs_f64().to_string())
+            .collect();
+        words.extend([function.to_string(), quote(&waits.join(" "))]);
+        // Assignments before a function call may not reach the command: pass them with env(1).
+        if !assignments.is_empty() {
+            words.push("env".into());
+        }
+    }
+    words.extend(assignments);
     words.extend(step.argv().iter().map(|a| quote(a)));
     let mut line = words.join(" ");
     if step.allow_failure {

@@ -90,6 +90,18 @@ impl Interrupts {
         }
     }
 
+    /// Sleeps, waking early for a signal; true when the whole time passed.
+    fn sleep(&self, duration: Duration) -> bool {
+        let until = Instant::now() + duration;
+        while Instant::now() < until {
+            if self.received().is_some() {
+                return false;
+            }
+            std::thread::sleep((until - Instant::now()).min(Duration::from_millis(50)));
+        }
+        self.received().is_none()
+    }
+
     fn child_ended(&self) {
         self.child.store(0, Ordering::SeqCst);
     }
@@ -108,55 +120,85 @@ fn forward(pid: i32, signal: i32) {
 const MAX_KEPT_LINES: usize = 200_000;
 
 /// Runs every step in order; `log` receives headers, docker's output and warnings.
+/// A failure stops the run, or with `keep_going` only the rest of that image's steps.
 pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts) -> Outcome {
-    let steps: Vec<&Step> = plan.steps().collect();
-    let total = steps.len();
+    let total = plan.steps().count();
     let mut outcome = Outcome::default();
-    for (n, step) in steps.into_iter().enumerate() {
-        if let Some(signal) = interrupts.received() {
-            outcome.interrupted = Some(signal);
-            break;
-        }
-        let _ = writeln!(log, "[{}/{total}] {}", n + 1, step.label());
-        let result = run_step(step, log, interrupts);
-        if let Some(signal) = interrupts.received() {
-            let _ = writeln!(
-                log,
-                "interrupted (signal {signal}): {} stopped; no further step runs",
-                step.label()
-            );
+    let mut failures = Vec::new();
+    let mut n = 0;
+    'images: for image in &plan.images {
+        for (k, step) in image.steps.iter().enumerate() {
+            n += 1;
+            if let Some(signal) = interrupts.received() {
+                outcome.interrupted = Some(signal);
+                break 'images;
+            }
+            let _ = writeln!(log, "[{n}/{total}] {}", step.label());
+            let result = run_step(step, log, interrupts);
+            let status = result.status.clone();
             outcome.steps.push(result);
-            outcome.interrupted = Some(signal);
-            break;
-        }
-        let failed = matches!(result.status, Status::Failed { .. });
-        if let Status::Tolerated { reason } = &result.status {
-            let _ = writeln!(
-                log,
-                "warning: {} failed, continuing without it: {reason}",
-                step.label()
-            );
-        }
-        if let Status::Failed { reason } = &result.status {
-            outcome.failure = Some(failure_message(step, n + 1, total, reason));
-        }
-        outcome.steps.push(result);
-        if failed {
-            break;
+            if let Some(signal) = interrupts.received() {
+                let _ = writeln!(
+                    log,
+                    "interrupted (signal {signal}): {} stopped; no further step runs",
+                    step.label()
+                );
+                outcome.interrupted = Some(signal);
+                break 'images;
+            }
+            match status {
+                Status::Succeeded => {}
+                Status::Tolerated { reason } => {
+                    let _ = writeln!(
+                        log,
+                        "warning: {} failed, continuing without it: {reason}",
+                        step.label()
+                    );
+                }
+                Status::Failed { reason } => {
+                    failures.push(failure_message(step, n, total, &reason));
+                    if !plan.keep_going {
+                        break 'images;
+                    }
+                    n += image.steps.len() - k - 1;
+                    let _ = writeln!(
+                        log,
+                        "{} failed; --keep-going: going on with the next image",
+                        image.name
+                    );
+                    continue 'images;
+                }
+            }
         }
     }
+    outcome.failure = match failures.len() {
+        0 => None,
+        1 => failures.pop(),
+        k => Some(format!(
+            "{k} of {} images failed:\n{}",
+            plan.images.len(),
+            failures.join("\n")
+        )),
+    };
     outcome
 }
 
 fn failure_message(step: &Step, n: usize, total: usize, reason: &str) -> String {
-    let mut msg = format!("step {n}/{total} failed: {}\n  {}", step.label(), reason);
+    let mut msg = format!(
+        "step {n}/{total} failed: {} (image {})\n  {}",
+        step.label(),
+        step.image,
+        reason
+    );
     if matches!(step.kind, StepKind::Push | StepKind::Pull) {
         if let Some(registry) = step.reference.as_deref().and_then(registry_of) {
-            msg.push_str(&format!("\n  hint: check that the registry {registry} is reachable and that you are logged in to it"));
+            msg.push_str(&format!(
+                "\n  hint: check that the registry {registry} is reachable and that you are logged in to it"
+            ));
         }
     }
     if step.kind == StepKind::Build {
-        msg.push_str("\n  nothing was pushed");
+        msg.push_str("\n  no tag or cache of this image was pushed");
     }
     msg
 }
@@ -168,8 +210,62 @@ fn registry_of(reference: &str) -> Option<String> {
         .map(|r| r.registry().to_string())
 }
 
+/// Runs a step, trying it again after a failure as its `retry` says: not after an interrupt,
+/// and not for a pull of an image the registry does not have.
 fn run_step(step: &Step, log: &mut dyn Write, interrupts: &Interrupts) -> StepOutcome {
     let started = Instant::now();
+    let delays = step.retry.delays();
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let (status, output) = run_once(step, log, interrupts);
+        let failed = !matches!(status, Status::Succeeded);
+        let absent = step.kind == StepKind::Pull && says_absent(&output);
+        let delay = delays.get(tries - 1).copied();
+        match delay {
+            Some(delay) if failed && !absent && interrupts.received().is_none() => {
+                let _ = writeln!(
+                    log,
+                    "{} failed (try {tries} of {}); trying again in {:.1}s",
+                    step.label(),
+                    step.retry.tries,
+                    delay.as_secs_f64()
+                );
+                if interrupts.sleep(delay) {
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        let status = match status {
+            Status::Failed { reason } if tries > 1 => Status::Failed {
+                reason: format!("{reason} (after {tries} tries)"),
+            },
+            Status::Tolerated { reason } if tries > 1 => Status::Tolerated {
+                reason: format!("{reason} (after {tries} tries)"),
+            },
+            other => other,
+        };
+        return StepOutcome {
+            label: step.label(),
+            status,
+            duration: started.elapsed(),
+            output,
+        };
+    }
+}
+
+/// Case-sensitive, as the sh script's `case` matches.
+fn says_absent(output: &[String]) -> bool {
+    output.iter().any(|l| {
+        crate::step::ABSENT_IMAGE_MARKERS
+            .iter()
+            .any(|m| l.contains(m))
+    })
+}
+
+/// One try: spawn, stream, wait.
+fn run_once(step: &Step, log: &mut dyn Write, interrupts: &Interrupts) -> (Status, Vec<String>) {
     let mut command = Command::new(&step.program);
     command
         .args(&step.args)
@@ -213,12 +309,7 @@ fn run_step(step: &Step, log: &mut dyn Write, interrupts: &Interrupts) -> StepOu
         Err(reason) if step.allow_failure => Status::Tolerated { reason },
         Err(reason) => Status::Failed { reason },
     };
-    StepOutcome {
-        label: step.label(),
-        status,
-        duration: started.elapsed(),
-        output,
-    }
+    (status, output)
 }
 
 /// Docker's own explanation: the last line that says error, or else the last line.

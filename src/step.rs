@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -30,7 +31,36 @@ pub struct Step {
     pub stage: Option<String>,
     /// The image reference pulled or pushed, for messages.
     pub reference: Option<String>,
+    /// How often a failure is tried again (registry traffic only; builds are never retried).
+    pub retry: Retry,
 }
+
+/// Tries and backoff for a step that talks to a registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Retry {
+    /// Total tries, at least 1.
+    pub tries: u32,
+    /// The wait before the second try; it doubles before each further try.
+    pub base_delay: Duration,
+}
+
+impl Retry {
+    pub const ONCE: Retry = Retry {
+        tries: 1,
+        base_delay: Duration::ZERO,
+    };
+
+    /// The waits between tries: base, 2 x base, 4 x base, ...
+    pub fn delays(&self) -> Vec<Duration> {
+        (0..self.tries.saturating_sub(1))
+            .map(|i| self.base_delay.saturating_mul(2u32.saturating_pow(i)))
+            .collect()
+    }
+}
+
+/// Docker's words for a pull of an image the registry does not have: the usual miss on a first
+/// run or a new branch, not worth retrying.
+pub const ABSENT_IMAGE_MARKERS: &[&str] = &["manifest unknown", "not found", "does not exist"];
 
 impl Step {
     /// The full command line: program then arguments.

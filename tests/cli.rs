@@ -110,7 +110,12 @@ fn a_failed_build_stops_the_run_and_nothing_is_pushed() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("nothing was pushed"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("no tag or cache of this image was pushed"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -346,4 +351,192 @@ fn version_and_help() {
     );
     let bad = Test::new().args(&["build", "--pull", "sometimes"]).run();
     assert_eq!(bad.code, 2);
+}
+
+#[test]
+fn pushes_are_retried_and_the_sh_script_retries_the_same_way() {
+    let test = multi()
+        .buildkit_client()
+        .fail_on("push *")
+        .env("FAKE_DOCKER_FAIL_TIMES", "2");
+    let built = test.clone().args(&["build"]).run();
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    let pushes: Vec<_> = built
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("push"))
+        .collect();
+    assert_eq!(
+        pushes[..3],
+        ["push localhost:5000/team/app:cache-builder"; 3]
+    );
+    assert_eq!(pushes.len(), 5);
+    assert!(
+        built.stderr.contains("failed (try 1 of 3)"),
+        "{}",
+        built.stderr
+    );
+
+    let script = test.clone().args(&["plan", "--format", "sh"]).run();
+    assert!(
+        script.stdout.contains("lc_retry '0 0' docker push"),
+        "{}",
+        script.stdout
+    );
+    let by_sh = test.run_sh(&script.stdout);
+    assert_eq!(by_sh.code, 0, "{}", by_sh.stderr);
+    assert_eq!(by_sh.calls(), built.calls());
+}
+
+#[test]
+fn a_push_that_keeps_failing_says_how_often_it_was_tried() {
+    let out = multi()
+        .buildkit_client()
+        .fail_on("push *")
+        .args(&["build", "--retries", "4"])
+        .run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(
+        out.lines().iter().filter(|l| l.starts_with("push")).count(),
+        4
+    );
+    assert!(out.stderr.contains("(after 4 tries)"), "{}", out.stderr);
+}
+
+#[test]
+fn builds_are_never_retried() {
+    let out = multi()
+        .buildkit_client()
+        .fail_on("build *")
+        .args(&["build", "--retries", "5"])
+        .run();
+    assert_eq!(out.code, 1);
+    assert_eq!(out.calls().len(), 1);
+}
+
+#[test]
+fn a_missing_cache_image_is_not_retried_but_a_flaky_pull_is() {
+    let missing = multi()
+        .fail_on("pull *")
+        .env(
+            "FAKE_DOCKER_FAIL_MESSAGE",
+            "Error response from daemon: manifest for x not found: manifest unknown",
+        )
+        .args(&["build"])
+        .run();
+    assert_eq!(missing.code, 0, "{}", missing.stderr);
+    assert_eq!(
+        missing
+            .lines()
+            .iter()
+            .filter(|l| l.starts_with("pull"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        missing.stderr.matches("warning: pull").count(),
+        2,
+        "one warning per missing cache: {}",
+        missing.stderr
+    );
+    assert!(
+        missing.stderr.contains("manifest unknown"),
+        "{}",
+        missing.stderr
+    );
+
+    let flaky = multi()
+        .fail_on("pull *")
+        .env("FAKE_DOCKER_FAIL_TIMES", "1")
+        .args(&["build"])
+        .run();
+    assert_eq!(flaky.code, 0, "{}", flaky.stderr);
+    assert_eq!(
+        flaky
+            .lines()
+            .iter()
+            .filter(|l| l.starts_with("pull"))
+            .count(),
+        3
+    );
+    assert!(!flaky.stderr.contains("warning: pull"), "{}", flaky.stderr);
+
+    for test in [
+        multi()
+            .fail_on("pull *")
+            .env("FAKE_DOCKER_FAIL_MESSAGE", "manifest unknown"),
+        multi().fail_on("pull *").env("FAKE_DOCKER_FAIL_TIMES", "1"),
+    ] {
+        let built = test.clone().args(&["build"]).run();
+        let script = test.clone().args(&["plan", "--format", "sh"]).run();
+        let by_sh = test.run_sh(&script.stdout);
+        assert_eq!(by_sh.code, 0, "{}", by_sh.stderr);
+        assert_eq!(by_sh.calls(), built.calls());
+    }
+}
+
+const TWO_IMAGES: &str = "images:\n  - image: localhost:5000/one\n  - image: localhost:5000/two\n  - image: localhost:5000/three\n";
+
+#[test]
+fn a_failed_image_stops_the_rest_by_default() {
+    let test = Test::new()
+        .dockerfile(MULTI)
+        .spec(TWO_IMAGES)
+        .buildkit_client()
+        .fail_on("build *localhost:5000/two:cache-final*");
+    let out = test.clone().args(&["build"]).run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out
+        .lines()
+        .iter()
+        .any(|l| l == "push localhost:5000/one:latest"));
+    assert!(!out
+        .lines()
+        .iter()
+        .any(|l| l.contains("localhost:5000/three")));
+    assert!(!out
+        .lines()
+        .iter()
+        .any(|l| l.starts_with("push localhost:5000/two")));
+    let by_sh = test.run_sh(&test.clone().args(&["plan", "--format", "sh"]).run().stdout);
+    assert_eq!(by_sh.calls(), out.calls());
+}
+
+#[test]
+fn keep_going_finishes_the_other_images_and_names_the_failure() {
+    let test = Test::new()
+        .dockerfile(MULTI)
+        .spec(TWO_IMAGES)
+        .buildkit_client()
+        .fail_on("build *localhost:5000/two:cache-final*");
+    let out = test.clone().args(&["build", "--keep-going"]).run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.lines()
+            .iter()
+            .any(|l| l == "push localhost:5000/three:latest"),
+        "{:?}",
+        out.lines()
+    );
+    assert!(!out
+        .lines()
+        .iter()
+        .any(|l| l.starts_with("push localhost:5000/two")));
+    assert!(
+        out.stderr.contains("(image localhost:5000/two)"),
+        "{}",
+        out.stderr
+    );
+    let script = test
+        .clone()
+        .args(&["plan", "--format", "sh", "--keep-going"])
+        .run();
+    let by_sh = test.run_sh(&script.stdout);
+    assert_eq!(by_sh.code, 1);
+    assert!(
+        by_sh.stderr.contains("failed: localhost:5000/two"),
+        "{}",
+        by_sh.stderr
+    );
+    assert_eq!(by_sh.calls(), out.calls());
 }

@@ -159,6 +159,8 @@ impl Test {
             .env("PATH", self.path_var())
             .env("FAKE_DOCKER_DIR", record)
             .env("FAKE_DOCKER_FAIL", self.fail.join("\n"))
+            // Retries without waiting, unless a test sets a delay.
+            .env("LAYERCACHE_RETRY_DELAY", "0")
             .env_remove("LAYERCACHE_DOCKER")
             .env_remove("LAYERCACHE_BUILDER")
             .env_remove("RUST_LOG");
