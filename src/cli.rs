@@ -14,9 +14,10 @@ Examples:
                                           no spec file: build ./Dockerfile, cache locally only
   layercache plan --format sh > build.sh  a POSIX script with the same steps, for any CI job
   layercache plan --format json           the stages, targets and steps, for tools
+  layercache lint --format gitlab         cache-hygiene findings as a GitLab Code Quality report
 
-Exit status: 0 success, 1 a docker step failed, 2 invalid input, 3 docker missing or
-unreachable, 130/143 interrupted.";
+Exit status: 0 success, 1 a docker step failed (lint: a finding at or above --fail-level),
+2 invalid input, 3 docker missing or unreachable, 130/143 interrupted.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,6 +49,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Print the plan without running it
     Plan(PlanArgs),
+    /// Check Dockerfiles for mistakes that make the layer cache miss (or leak secrets into it)
+    Lint(LintArgs),
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +61,63 @@ pub struct BuildArgs {
     /// Print the plan as a shell script instead of running it (docker is not needed)
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Do not lint the Dockerfiles first (lint findings are printed, never fatal, for build)
+    #[arg(long)]
+    pub no_lint: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// The Dockerfile to check [default: the spec's Dockerfiles when there is a spec, else
+    /// ./Dockerfile]
+    #[arg(value_name = "DOCKERFILE")]
+    pub dockerfile: Option<PathBuf>,
+
+    /// Build context, for the .dockerignore check [default: the spec's context, else the
+    /// Dockerfile's folder]
+    #[arg(long, value_name = "PATH")]
+    pub context: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = LintFormat::Human)]
+    pub format: LintFormat,
+
+    /// Exit 1 when a finding is at least this severe
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailLevel::Warning)]
+    pub fail_level: FailLevel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// `file:line severity rule message`, then the fix
+    Human,
+    /// A JSON list of findings: file, rule, severity, line, message, fix
+    Json,
+    /// A GitLab Code Quality report (artifacts:reports:codequality)
+    Gitlab,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailLevel {
+    Error,
+    Warning,
+    Info,
+    /// Never fail because of findings
+    None,
+}
+
+impl FailLevel {
+    /// The least severe finding that fails the run; `None` when none does.
+    pub fn threshold(self) -> Option<crate::lint::Severity> {
+        use crate::lint::Severity;
+        match self {
+            FailLevel::Error => Some(Severity::Error),
+            FailLevel::Warning => Some(Severity::Warning),
+            FailLevel::Info => Some(Severity::Info),
+            FailLevel::None => None,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -79,7 +139,8 @@ pub enum Format {
 }
 
 /// Flags that describe the build; each one set overrides the spec for every image.
-#[derive(Debug, Args)]
+/// (`Default` is "no flags given", for commands such as `lint` that read the spec alone.)
+#[derive(Debug, Default, Args)]
 pub struct SpecArgs {
     /// Image repository to build and push, e.g. registry.example.com/team/app
     #[arg(long, value_name = "REPOSITORY")]
@@ -97,7 +158,8 @@ pub struct SpecArgs {
     #[arg(long, value_name = "PATH")]
     pub context: Option<PathBuf>,
 
-    /// Build argument for every stage build (repeatable); KEY alone takes its value from the environment
+    /// Build argument for every stage build (repeatable); KEY alone is passed by name and docker
+    /// reads its value from the environment (the way to pass secrets)
     #[arg(long = "build-arg", value_name = "KEY=VALUE")]
     pub build_args: Vec<String>,
 
@@ -166,9 +228,10 @@ pub enum PullArg {
     Never,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BuilderArg {
     /// BuildKit when the client can use it, else the legacy builder
+    #[default]
     Auto,
     /// BuildKit (DOCKER_BUILDKIT=1)
     Buildkit,
@@ -224,17 +287,18 @@ impl SpecArgs {
 fn parse_build_arg(
     arg: &str,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(String, String), Error> {
+) -> Result<(String, Option<String>), Error> {
     let (key, value) = match arg.split_once('=') {
-        Some((k, v)) => (k.to_string(), v.to_string()),
+        Some((k, v)) => (k.to_string(), Some(v.to_string())),
         None => {
-            let value = env(arg).ok_or_else(|| {
-                Error::Input(format!(
+            if env(arg).is_none() {
+                return Err(Error::Input(format!(
                     "--build-arg {arg}: no value given and the environment variable {arg} is not set\n  \
                      hint: write --build-arg {arg}=VALUE, or export {arg}"
-                ))
-            })?;
-            (arg.to_string(), value)
+                )));
+            }
+            // The value stays in the environment: docker reads it, argv never holds it.
+            (arg.to_string(), None)
         }
     };
     if key.is_empty() || key.chars().any(|c| c.is_whitespace()) {
@@ -254,11 +318,11 @@ mod tests {
         let env = |k: &str| (k == "FROM_ENV").then(|| "x".to_string());
         assert_eq!(
             parse_build_arg("A=b=c", &env).unwrap(),
-            ("A".into(), "b=c".into())
+            ("A".into(), Some("b=c".into()))
         );
         assert_eq!(
             parse_build_arg("FROM_ENV", &env).unwrap(),
-            ("FROM_ENV".into(), "x".into())
+            ("FROM_ENV".into(), None)
         );
         assert!(parse_build_arg("UNSET", &env)
             .unwrap_err()

@@ -1,15 +1,17 @@
 //! One function per subcommand: read the inputs, plan, then run or render. The order of work
 //! is always the same, so `plan`, `build --dry-run` and `build` see the same plan.
 
-use crate::cli::{BuildArgs, Format, PlanArgs, SpecArgs};
+use crate::cli::{BuildArgs, Format, LintArgs, LintFormat, PlanArgs, SpecArgs};
 use crate::docker;
 use crate::dockerfile::{self, Dockerfile};
 use crate::error::{self, Error};
+use crate::lint::{self, Report, Severity};
 use crate::plan::{self, ImageInput, Plan};
 use crate::render;
 use crate::run::{self, Status};
+use crate::secrets::{MaskingWriter, Secrets};
 use crate::spec::{self, ImageConfig};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -27,15 +29,24 @@ struct Planned {
 }
 
 pub fn build(file: Option<&Path>, args: &BuildArgs) -> Result<(), Error> {
-    let mut stderr = std::io::stderr();
     let (inputs, source) = read_inputs(file, &args.spec)?;
+    let secrets = secrets_of(&inputs);
+    // Everything docker and the executor print passes through the mask.
+    let mut stderr = MaskingWriter::new(std::io::stderr(), secrets.clone());
+    if !args.no_lint {
+        // Advice only: a build never fails because of its lint findings.
+        let _ = write!(stderr, "{}", lint_for_build(&inputs));
+    }
     if args.dry_run {
         // Like `plan`: probe docker when it is there, but never need it.
         let caps = docker::find(&args.spec.docker)
             .ok()
             .map(|p| docker::probe(&p));
         let planned = make_plan(inputs, source, &args.spec, caps.as_ref())?;
-        print!("{}", render::sh(&planned.plan, &planned.source));
+        print!(
+            "{}",
+            secrets.mask(&render::sh(&planned.plan, &planned.source))
+        );
         return Ok(());
     }
     let docker_path = docker::find(&args.spec.docker)?;
@@ -50,27 +61,38 @@ pub fn build(file: Option<&Path>, args: &BuildArgs) -> Result<(), Error> {
         return Err(Error::Interrupted { signal });
     }
     match outcome.failure {
-        Some(message) => Err(Error::StepFailed(message)),
+        Some(message) => Err(Error::StepFailed(secrets.mask(&message))),
         None => Ok(()),
     }
 }
 
+/// The secret values of this run: the built-in variables and every image's `secrets:`.
+fn secrets_of(inputs: &[ImageInput]) -> Secrets {
+    let listed: Vec<String> = inputs
+        .iter()
+        .flat_map(|i| i.config.secrets.iter().cloned())
+        .collect();
+    Secrets::from_env(&listed, &|k| std::env::var(k).ok())
+}
+
 pub fn plan(file: Option<&Path>, args: &PlanArgs) -> Result<(), Error> {
     let (inputs, source) = read_inputs(file, &args.spec)?;
+    let secrets = secrets_of(&inputs);
     let caps = docker::find(&args.spec.docker)
         .ok()
         .map(|p| docker::probe(&p));
     let planned = make_plan(inputs, source, &args.spec, caps.as_ref())?;
     match args.format {
-        Format::Sh => print!("{}", render::sh(&planned.plan, &planned.source)),
+        Format::Sh => print!(
+            "{}",
+            secrets.mask(&render::sh(&planned.plan, &planned.source))
+        ),
         Format::Json => {
             let dockerfiles: Vec<&Dockerfile> =
                 planned.inputs.iter().map(|i| &i.dockerfile).collect();
             let value = render::json(&planned.plan, &dockerfiles);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            );
+            let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+            println!("{}", secrets.mask(&text));
         }
     }
     Ok(())
@@ -155,19 +177,23 @@ fn read_dockerfiles(configs: Vec<ImageConfig>) -> Result<Vec<ImageInput>, Error>
 }
 
 fn read_dockerfile(config: &ImageConfig) -> Result<Dockerfile, Error> {
-    let path = &config.dockerfile;
-    let shown = path.display().to_string();
     let hint = format!(
         "set `dockerfile:` in {} or pass --dockerfile PATH",
         config.origin
     );
+    read_dockerfile_at(&config.dockerfile, &hint)
+}
+
+/// Reads and parses one Dockerfile; `hint` says how to name another one.
+fn read_dockerfile_at(path: &Path, hint: &str) -> Result<Dockerfile, Error> {
+    let shown = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| {
         error::at(
             &shown,
             0,
             0,
             &format!("cannot read the Dockerfile: {e}"),
-            &hint,
+            hint,
         )
     })?;
     if meta.is_dir() {
@@ -176,7 +202,7 @@ fn read_dockerfile(config: &ImageConfig) -> Result<Dockerfile, Error> {
             0,
             0,
             "this is a folder, not a Dockerfile",
-            &hint,
+            hint,
         ));
     }
     if meta.len() > MAX_DOCKERFILE_BYTES {
@@ -194,7 +220,7 @@ fn read_dockerfile(config: &ImageConfig) -> Result<Dockerfile, Error> {
             0,
             0,
             &format!("cannot read the Dockerfile: {e}"),
-            &hint,
+            hint,
         )
     })?;
     dockerfile::parse_bytes(&bytes)
@@ -221,4 +247,175 @@ fn summary(outcome: &run::Outcome) -> String {
         ));
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// lint
+
+/// `layercache lint`: the findings on stdout in the chosen format; an error (exit 1) when one is
+/// at or above `--fail-level`.
+pub fn lint(file: Option<&Path>, args: &LintArgs) -> Result<(), Error> {
+    let reports = lint_reports(&lint_targets(file, args)?);
+    let pretty =
+        |value: serde_json::Value| serde_json::to_string_pretty(&value).unwrap_or_default() + "\n";
+    let text = match args.format {
+        LintFormat::Human => lint::human(&reports),
+        LintFormat::Json => pretty(lint::json(&reports)),
+        LintFormat::Gitlab => pretty(lint::gitlab(&reports)),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    // `lint | head`: the reader has what it wanted; the exit status still tells the rest.
+    if let Err(e) = written {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            let message = format!("cannot write the findings: {e}");
+            return Err(Error::Environment(message));
+        }
+    }
+    let Some(threshold) = args.fail_level.threshold() else {
+        return Ok(());
+    };
+    let failing = reports
+        .iter()
+        .flat_map(|r| &r.findings)
+        .filter(|f| f.severity() >= threshold)
+        .count();
+    if failing == 0 {
+        return Ok(());
+    }
+    let plural = if failing == 1 { "" } else { "s" };
+    Err(Error::StepFailed(format!(
+        "lint: {failing} finding{plural} at or above --fail-level {threshold}"
+    )))
+}
+
+/// What `build` prints before planning: warnings and errors with their fixes, each line
+/// prefixed `lint: `.
+fn lint_for_build(inputs: &[ImageInput]) -> String {
+    let targets: Vec<LintTarget> = inputs.iter().map(LintTarget::of).collect();
+    let mut out = String::new();
+    for report in lint_reports(&targets) {
+        // The planner already warns about the unnamed stages it has to build.
+        for f in report
+            .findings
+            .iter()
+            .filter(|f| f.severity() >= Severity::Warning && f.rule != lint::Rule::UnnamedStage)
+        {
+            out.push_str(&format!("lint: {}\n", lint::human_line(&report.file, f)));
+            out.push_str(&format!("lint:   fix: {}\n", f.fix));
+        }
+    }
+    out
+}
+
+/// One Dockerfile to lint, with the build it belongs to.
+struct LintTarget {
+    path: PathBuf,
+    dockerfile: Dockerfile,
+    context: PathBuf,
+    build_args: BTreeMap<String, Option<String>>,
+}
+
+impl LintTarget {
+    fn of(input: &ImageInput) -> LintTarget {
+        LintTarget {
+            path: input.config.dockerfile.clone(),
+            dockerfile: input.dockerfile.clone(),
+            context: input.config.context.clone(),
+            build_args: input.config.build_args.clone(),
+        }
+    }
+}
+
+/// The DOCKERFILE given; else the spec's Dockerfiles, read as `build` reads them; else
+/// ./Dockerfile. Without a spec the context is the Dockerfile's folder, as in `docker build DIR`.
+fn lint_targets(file: Option<&Path>, args: &LintArgs) -> Result<Vec<LintTarget>, Error> {
+    if args.dockerfile.is_none() && spec_path(file).is_some() {
+        let spec_args = SpecArgs {
+            context: args.context.clone(),
+            ..SpecArgs::default()
+        };
+        let (inputs, _) = read_inputs(file, &spec_args)?;
+        return Ok(inputs.iter().map(LintTarget::of).collect());
+    }
+    let path = args
+        .dockerfile
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("Dockerfile"));
+    let dockerfile = read_dockerfile_at(
+        &path,
+        "pass the Dockerfile's path: layercache lint path/to/Dockerfile",
+    )?;
+    let context = args.context.clone().unwrap_or_else(|| {
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    });
+    Ok(vec![LintTarget {
+        path,
+        dockerfile,
+        context,
+        build_args: BTreeMap::new(),
+    }])
+}
+
+/// Lints each target, listing its context here so the rules stay pure. Images that share a
+/// Dockerfile share one report, and one built the same way is linted once (a spec may hold
+/// thousands of images).
+fn lint_reports(targets: &[LintTarget]) -> Vec<Report> {
+    let mut reports: Vec<Report> = Vec::new();
+    let mut report_of: HashMap<String, usize> = HashMap::new();
+    let mut seen = std::collections::HashSet::new();
+    for target in targets {
+        if !seen.insert((&target.path, &target.context, &target.build_args)) {
+            continue;
+        }
+        let inputs = lint::Inputs {
+            context_entries: context_entries(&target.context),
+            dockerfile_ignore: dockerfile_ignore(&target.path).is_file(),
+            build_args: target.build_args.clone(),
+        };
+        let findings = lint::lint(&target.dockerfile, &inputs);
+        let file = target.path.display().to_string();
+        let file = file.strip_prefix("./").unwrap_or(&file).to_string();
+        match report_of.get(&file).and_then(|&i| reports.get_mut(i)) {
+            Some(report) => {
+                for f in findings {
+                    if !report.findings.contains(&f) {
+                        report.findings.push(f);
+                    }
+                }
+                report.findings.sort_by_key(|f| (f.line, f.rule));
+            }
+            None => {
+                report_of.insert(file.clone(), reports.len());
+                reports.push(Report { file, findings });
+            }
+        }
+    }
+    reports
+}
+
+/// The names at the top of the build context, or `None` when it cannot be listed.
+fn context_entries(dir: &Path) -> Option<Vec<String>> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| tracing::debug!("lint: cannot list the context {}: {e}", dir.display()))
+        .ok()?;
+    Some(
+        entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect(),
+    )
+}
+
+/// BuildKit's Dockerfile-specific ignore file: `<Dockerfile>.dockerignore` beside it.
+fn dockerfile_ignore(dockerfile: &Path) -> PathBuf {
+    let name = dockerfile
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dockerfile.with_file_name(format!("{name}.dockerignore"))
 }

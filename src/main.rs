@@ -1,6 +1,7 @@
 use clap::Parser;
 use layercache::cli::{Cli, Command};
 use layercache::commands;
+use layercache::secrets::Secrets;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -17,11 +18,14 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Build(args) => commands::build(file, args),
         Command::Plan(args) => commands::plan(file, args),
+        Command::Lint(args) => commands::lint(file, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // The built-in secret variables are masked even in errors from before the spec was read.
+            let secrets = Secrets::from_env(&[], &|k| std::env::var(k).ok());
+            eprintln!("error: {}", secrets.mask(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

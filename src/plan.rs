@@ -155,7 +155,12 @@ fn plan_image(
             args.extend(["--build-arg".into(), "BUILDKIT_INLINE_CACHE=1".into()]);
         }
         for (k, v) in &config.build_args {
-            args.extend(["--build-arg".into(), format!("{k}={v}")]);
+            let arg = match v {
+                Some(v) => format!("{k}={v}"),
+                // By name: docker reads the value from its environment.
+                None => k.clone(),
+            };
+            args.extend(["--build-arg".into(), arg]);
         }
         args.extend(["--tag".into(), cache_refs[&i].clone()]);
         if i == target {

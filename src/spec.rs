@@ -5,6 +5,7 @@
 
 use crate::error::{self, Error};
 use crate::reference::{self, Reference};
+use crate::secrets;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,8 +44,9 @@ pub struct ImageConfig {
     pub context: PathBuf,
     /// Tags to publish the shipped stage under.
     pub tags: Vec<String>,
-    /// Passed identically to every stage build.
-    pub build_args: BTreeMap<String, String>,
+    /// Passed identically to every stage build. `None`: passed by name, docker reads the
+    /// value from the environment (how secrets and `--build-arg KEY` travel, never in argv).
+    pub build_args: BTreeMap<String, Option<String>>,
     /// The stage to ship; `None` means the last stage.
     pub target: Option<String>,
     /// Stages to build and cache on their own; `None` means every named stage the target needs.
@@ -53,6 +55,8 @@ pub struct ImageConfig {
     pub cache_repository: Reference,
     pub pull: PullPolicy,
     pub push: bool,
+    /// Names of environment variables whose values are secret, besides the built-in ones.
+    pub secrets: Vec<String>,
     /// Where this image was described, for messages: the spec path, or `command line`.
     pub origin: String,
 }
@@ -64,7 +68,7 @@ pub struct Overrides {
     pub dockerfile: Option<PathBuf>,
     pub context: Option<PathBuf>,
     pub tags: Vec<String>,
-    pub build_args: Vec<(String, String)>,
+    pub build_args: Vec<(String, Option<String>)>,
     pub target: Option<String>,
     pub cache_repository: Option<String>,
     pub pull: Option<PullPolicy>,
@@ -83,6 +87,7 @@ pub const KEYS: &[&str] = &[
     "cache_repository",
     "pull",
     "push",
+    "secrets",
 ];
 
 /// Specs above this size are refused: a spec is a few lines, and this bounds memory.
@@ -101,6 +106,7 @@ struct RawImage {
     cache_repository: Option<Scalar>,
     pull: Option<Scalar>,
     push: Option<Scalar>,
+    secrets: Option<Vec<Scalar>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,10 +186,22 @@ pub fn parse(
     overrides: &Overrides,
 ) -> Result<Vec<ImageConfig>, Error> {
     let raws = parse_raw(text, file)?;
-    let ctx = Ctx { text, file, env };
     let images = raws
         .into_iter()
-        .map(|raw| resolve(&ctx, raw, base, overrides))
+        .map(|raw| {
+            let secrets = raw.secrets.iter().flatten().map(|s| s.0.clone()).collect();
+            resolve(
+                &Ctx {
+                    text,
+                    file,
+                    env,
+                    secrets,
+                },
+                raw,
+                base,
+                overrides,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     if images.len() > 1 && overrides.image.is_some() {
         return Err(error::at(
@@ -217,12 +235,14 @@ pub fn from_overrides(overrides: &Overrides) -> Result<Vec<ImageConfig>, Error> 
         cache_repository: None,
         pull: None,
         push: None,
+        secrets: None,
     };
     let no_env = |_: &str| None;
     let ctx = Ctx {
         text: "",
         file: "command line",
         env: &no_env,
+        secrets: Vec::new(),
     };
     Ok(vec![resolve(&ctx, raw, Path::new(""), overrides)?])
 }
@@ -326,15 +346,44 @@ struct Ctx<'a> {
     text: &'a str,
     file: &'a str,
     env: &'a dyn Fn(&str) -> Option<String>,
+    /// The spec's `secrets:` of the image being resolved.
+    secrets: Vec<String>,
 }
 
 impl Ctx<'_> {
-    /// Interpolates one value, naming its place in the file on error.
+    /// Interpolates one value, naming its place in the file on error. Secrets are refused
+    /// here: the one place they may go is a build arg of the same name (see `build_arg`).
     fn value(&self, raw: &Scalar) -> Result<String, Error> {
+        if let Some(secret) = references(&raw.0)
+            .into_iter()
+            .find(|n| secrets::is_secret(n, &self.secrets))
+        {
+            return Err(self.invalid(
+                &format!("${{{secret}"),
+                &format!("`{secret}` is a secret and would end up in docker's command line and logs"),
+                &format!("pass it as a build arg of the same name: `build_args: {{{secret}: ${{{secret}}}}}`; docker then reads it from the environment"),
+            ));
+        }
         interpolate(&raw.0, self.env).map_err(|e| {
             let (line, col) = locate(self.text, &e.needle);
             error::at(self.file, line, col, &e.message, &e.hint)
         })
+    }
+
+    /// A build arg's value; `None` for a secret passed by name (`NPM_TOKEN: ${NPM_TOKEN}`).
+    fn build_arg(&self, name: &str, raw: &Scalar) -> Result<Option<String>, Error> {
+        let by_name = format!("${{{name}}}");
+        if raw.0.trim() == by_name && secrets::is_secret(name, &self.secrets) {
+            if (self.env)(name).is_none() {
+                return Err(self.invalid(
+                    &by_name,
+                    &format!("environment variable `{name}` is not set"),
+                    &format!("set {name} in the job's environment (it is a secret: it is passed to docker by name)"),
+                ));
+            }
+            return Ok(None);
+        }
+        self.value(raw).map(Some)
     }
 
     /// An error about a value: placed where the value is written in the file.
@@ -412,7 +461,8 @@ fn resolve(ctx: &Ctx, raw: RawImage, base: &Path, ov: &Overrides) -> Result<Imag
     }
     let mut build_args = BTreeMap::new();
     for (name, value) in raw.build_args.unwrap_or_default() {
-        build_args.insert(name, ctx.value(&value)?);
+        let value = ctx.build_arg(&name, &value)?;
+        build_args.insert(name, value);
     }
     for (name, value) in &ov.build_args {
         build_args.insert(name.clone(), value.clone());
@@ -462,6 +512,7 @@ fn resolve(ctx: &Ctx, raw: RawImage, base: &Path, ov: &Overrides) -> Result<Imag
         cache_repository,
         pull,
         push,
+        secrets: ctx.secrets.clone(),
         origin: ctx.file.to_string(),
     })
 }
@@ -480,6 +531,24 @@ pub struct InterpolationError {
     pub needle: String,
     pub message: String,
     pub hint: String,
+}
+
+/// The variable names a value refers to with `${NAME...}`.
+fn references(s: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("${") {
+        // `$${` is an escaped literal, not a reference.
+        let escaped = rest[..i].ends_with('$');
+        rest = &rest[i + 2..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        if !escaped {
+            names.push(rest[..end].to_string());
+        }
+    }
+    names
 }
 
 /// Replaces `${VAR}`, `${VAR:-default}` (default when unset or empty) and `${VAR-default}`
@@ -628,9 +697,9 @@ mod tests {
         assert_eq!(c.dockerfile, PathBuf::from("Dockerfile.multi"));
         assert_eq!(c.context, PathBuf::from("src"));
         assert_eq!(c.tags, vec!["v1", "2.0"]);
-        assert_eq!(c.build_args["PY"], "3.10");
-        assert_eq!(c.build_args["N"], "3");
-        assert_eq!(c.build_args["DEBUG"], "true");
+        assert_eq!(c.build_args["PY"].as_deref(), Some("3.10"));
+        assert_eq!(c.build_args["N"].as_deref(), Some("3"));
+        assert_eq!(c.build_args["DEBUG"].as_deref(), Some("true"));
         assert_eq!(c.target.as_deref(), Some("final"));
         assert_eq!(c.cache_stages, Some(vec!["base".to_string()]));
         assert_eq!(c.cache_repository.to_string(), "localhost:5000/cache");
@@ -727,6 +796,31 @@ mod tests {
     }
 
     #[test]
+    fn secrets_travel_by_name_and_nowhere_else() {
+        let vars: &'static [(&'static str, &'static str)] =
+            &[("NPM_TOKEN", "npm_secret"), ("CI_JOB_TOKEN", "job_secret")];
+        let c = parse_with("image: app\nsecrets: [NPM_TOKEN]\nbuild_args:\n  NPM_TOKEN: ${NPM_TOKEN}\n  CI_JOB_TOKEN: '${CI_JOB_TOKEN}'\n", vars)
+            .unwrap()
+            .remove(0);
+        assert_eq!(c.build_args["NPM_TOKEN"], None);
+        assert_eq!(c.build_args["CI_JOB_TOKEN"], None);
+        assert_eq!(c.secrets, ["NPM_TOKEN"]);
+        for text in [
+            "image: app\nsecrets: [NPM_TOKEN]\nbuild_args:\n  TOKEN: ${NPM_TOKEN}\n",
+            "image: app\nbuild_args:\n  X: pre-${CI_JOB_TOKEN}\n",
+            "image: app\ntags: ['${CI_JOB_TOKEN}']\n",
+        ] {
+            let e = parse_with(text, vars).unwrap_err().to_string();
+            assert!(e.contains("is a secret"), "{e}");
+            assert!(
+                !e.contains("npm_secret") && !e.contains("job_secret"),
+                "{e}"
+            );
+        }
+        assert_eq!(references("a ${A} $${B} ${C:-x}"), ["A", "C"]);
+    }
+
+    #[test]
     fn fractions_must_be_quoted() {
         let e = err("image: app\nbuild_args:\n  PY: 3.10\n");
         assert!(e.starts_with("layercache.yml:3:"), "{e}");
@@ -756,7 +850,7 @@ mod tests {
     fn overrides_replace_spec_values() {
         let ov = Overrides {
             tags: vec!["v9".into()],
-            build_args: vec![("A".into(), "cli".into())],
+            build_args: vec![("A".into(), Some("cli".into()))],
             target: Some("base".into()),
             push: Some(false),
             pull: Some(PullPolicy::Never),
@@ -773,8 +867,8 @@ mod tests {
         .unwrap()
         .remove(0);
         assert_eq!(c.tags, ["v9"]);
-        assert_eq!(c.build_args["A"], "cli");
-        assert_eq!(c.build_args["B"], "b");
+        assert_eq!(c.build_args["A"].as_deref(), Some("cli"));
+        assert_eq!(c.build_args["B"].as_deref(), Some("b"));
         assert_eq!(c.target.as_deref(), Some("base"));
         assert!(!c.push);
         assert_eq!(c.pull, PullPolicy::Never);
