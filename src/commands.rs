@@ -43,11 +43,7 @@ pub fn build(file: Option<&Path>, args: &BuildArgs) -> Result<(), Error> {
             .ok()
             .map(|p| docker::probe(&p));
         let planned = make_plan(inputs, source, &args.spec, caps.as_ref())?;
-        print!(
-            "{}",
-            secrets.mask(&render::sh(&planned.plan, &planned.source))
-        );
-        return Ok(());
+        return write_stdout(&secrets.mask(&render::sh(&planned.plan, &planned.source)));
     }
     let docker_path = docker::find(&args.spec.docker)?;
     let caps = docker::probe(&docker_path);
@@ -82,20 +78,31 @@ pub fn plan(file: Option<&Path>, args: &PlanArgs) -> Result<(), Error> {
         .ok()
         .map(|p| docker::probe(&p));
     let planned = make_plan(inputs, source, &args.spec, caps.as_ref())?;
-    match args.format {
-        Format::Sh => print!(
-            "{}",
-            secrets.mask(&render::sh(&planned.plan, &planned.source))
-        ),
+    let text = match args.format {
+        Format::Sh => render::sh(&planned.plan, &planned.source),
         Format::Json => {
             let dockerfiles: Vec<&Dockerfile> =
                 planned.inputs.iter().map(|i| &i.dockerfile).collect();
             let value = render::json(&planned.plan, &dockerfiles);
-            let text = serde_json::to_string_pretty(&value).unwrap_or_default();
-            println!("{}", secrets.mask(&text));
+            serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
+    };
+    write_stdout(&secrets.mask(&text))
+}
+
+/// Writes a command's output. A closed pipe (`plan | head`) is not an error: the reader has
+/// what it wanted.
+fn write_stdout(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Environment(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Reads the spec and the Dockerfiles: every input error surfaces here, before docker is run.
@@ -263,17 +270,7 @@ pub fn lint(file: Option<&Path>, args: &LintArgs) -> Result<(), Error> {
         LintFormat::Json => pretty(lint::json(&reports)),
         LintFormat::Gitlab => pretty(lint::gitlab(&reports)),
     };
-    let mut stdout = std::io::stdout().lock();
-    let written = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
-    // `lint | head`: the reader has what it wanted; the exit status still tells the rest.
-    if let Err(e) = written {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            let message = format!("cannot write the findings: {e}");
-            return Err(Error::Environment(message));
-        }
-    }
+    write_stdout(&text)?;
     let Some(threshold) = args.fail_level.threshold() else {
         return Ok(());
     };
