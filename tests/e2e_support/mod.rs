@@ -41,7 +41,10 @@ pub fn engine() -> Option<Engine> {
         }
         // Straight to the process's stderr, past the test harness's capture, so the skip is
         // visible even without --nocapture.
-        let _ = writeln!(std::io::stderr(), "skipped: LAYERCACHE_E2E is not set (run scripts/test.sh)");
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: LAYERCACHE_E2E is not set (run scripts/test.sh)"
+        );
         return None;
     }
     let var = |name: &str| {
@@ -66,6 +69,9 @@ pub struct Session {
     pub engine: Engine,
     test: String,
     repos: std::cell::RefCell<Vec<String>>,
+    /// `<pid>-<millis>`: names this run's repositories and Dockerfiles.
+    run_id: String,
+    projects: std::cell::Cell<usize>,
     started: Instant,
     // Dropped after `Drop::drop` has cleaned up, so the clean-up runs under the locks.
     _file_lock: File,
@@ -77,7 +83,9 @@ pub struct Session {
 /// file lock, so that two `cargo test` processes on one machine do not wipe each other's cache.
 pub fn start(test: &str) -> Option<Session> {
     let engine = engine()?;
-    let guard = ENGINE_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let guard = ENGINE_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let lock_path = std::env::temp_dir().join("layercache-e2e.lock");
     let file_lock = File::options()
         .create(true)
@@ -85,12 +93,21 @@ pub fn start(test: &str) -> Option<Session> {
         .write(true)
         .open(&lock_path)
         .unwrap_or_else(|e| panic!("cannot open {}: {e}", lock_path.display()));
-    file_lock.lock().unwrap_or_else(|e| panic!("cannot lock {}: {e}", lock_path.display()));
+    file_lock
+        .lock()
+        .unwrap_or_else(|e| panic!("cannot lock {}: {e}", lock_path.display()));
     eprintln!("e2e[{test}]: engine lock taken");
+    // With the pid, a re-run with a recycled pid does not meet an earlier run's registry content.
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() % 1_000_000)
+        .unwrap_or(0);
     let session = Session {
         engine,
         test: test.to_string(),
         repos: Default::default(),
+        run_id: format!("{}-{stamp}", std::process::id()),
+        projects: Default::default(),
         started: Instant::now(),
         _file_lock: file_lock,
         _guard: guard,
@@ -103,7 +120,6 @@ pub fn start(test: &str) -> Option<Session> {
 
 impl Session {
     /// A fresh repository in the engine's registry, e.g. `127.0.0.1:5000/e2e/<test>-<what>-<pid>-<stamp>`.
-    /// The stamp keeps a re-run with a recycled pid away from an earlier run's registry content.
     pub fn repo(&self, what: &str) -> String {
         let registry = self.engine.registry.clone();
         self.repo_on(&registry, what)
@@ -111,37 +127,38 @@ impl Session {
 
     /// A fresh repository on any registry host (for an unreachable one).
     pub fn repo_on(&self, registry: &str, what: &str) -> String {
-        let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() % 1_000_000).unwrap_or(0);
-        let repo = format!("{registry}/e2e/{}-{what}-{}-{stamp}", self.test, std::process::id());
+        let repo = format!("{registry}/e2e/{}-{what}-{}", self.test, self.run_id);
         self.repos.borrow_mut().push(repo.clone());
         repo
     }
 
-    /// A project folder whose Dockerfile is `dockerfile` with `{BASE}` replaced by the base image.
+    /// A project folder whose Dockerfile is `dockerfile` with `{BASE}` replaced by the base
+    /// image and `{RUN}` by a token unique to this project.
+    ///
+    /// The token (put it in an `ENV` right after each `FROM`) makes the first build really cold:
+    /// the legacy builder takes cache hits from *any* local image with the same parent chain,
+    /// whichever repository it belongs to, and a wipe only removes this test's repositories.
+    /// Make it differ per stage (`{RUN}-builder`): when two stages share their first steps, the
+    /// legacy builder given both stages' caches follows only one of them past the shared steps,
+    /// and the other stage's steps miss.
     pub fn project(&self, dockerfile: &str) -> Project {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let project = Project { dir };
-        project.file("Dockerfile", &dockerfile.replace("{BASE}", &self.engine.base_image));
+        let root = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(root.path().join("context")).expect("mkdir");
+        let token = format!("{}-{}", self.run_id, self.projects.get());
+        self.projects.set(self.projects.get() + 1);
+        let project = Project { root };
+        let text = dockerfile
+            .replace("{BASE}", &self.engine.base_image)
+            .replace("{RUN}", &token);
+        project.file("Dockerfile", &text);
         project
     }
 
     /// Simulates a fresh CI runner for `repo`: no local image of it, and no BuildKit cache.
     /// Only the registry still holds the cache.
     pub fn wipe(&self, repo: &str) {
-        let docker = &self.engine.buildkit_docker;
-        let listing = run_quiet(docker, &["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}", repo]);
-        let mut targets = BTreeSet::new();
-        for line in listing.lines() {
-            let Some((name, id)) = line.split_once(' ') else { continue };
-            // Remove by name where there is one: an id may also carry another repository's tag.
-            targets.insert(if name.ends_with(":<none>") { id.to_string() } else { name.to_string() });
-        }
-        if !targets.is_empty() {
-            let mut args = vec!["rmi", "-f"];
-            args.extend(targets.iter().map(String::as_str));
-            run_quiet(docker, &args);
-        }
-        let left = run_quiet(docker, &["images", "-q", repo]);
+        remove_images(&self.engine.buildkit_docker, repo);
+        let left = run_quiet(&self.engine.buildkit_docker, &["images", "-q", repo]);
         assert!(left.trim().is_empty(), "wipe left images of {repo}: {left}");
         self.prune();
     }
@@ -159,17 +176,65 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        let docker = &self.engine.buildkit_docker;
         for repo in self.repos.borrow().iter() {
-            let docker = &self.engine.buildkit_docker;
-            let names = run_quiet(docker, &["images", "--format", "{{.Repository}}:{{.Tag}}", repo]);
-            let names: Vec<&str> = names.lines().filter(|n| !n.ends_with(":<none>")).collect();
-            if !names.is_empty() {
-                let mut args = vec!["rmi", "-f"];
-                args.extend(names);
-                run_quiet(docker, &args);
+            remove_images(docker, repo);
+        }
+        // Images that lost their tag to a later build of the same repository, and the legacy
+        // builder's intermediate images of earlier stages, no longer carry the repository name;
+        // they carry this run's token (in `ENV E2E_RUN`), so find them by that.
+        let token = format!("E2E_RUN={}-", self.run_id);
+        let dangling = run_quiet(docker, &["images", "-q", "--filter", "dangling=true"]);
+        let ids: BTreeSet<&str> = dangling
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        for id in ids {
+            let env = run_quiet(
+                docker,
+                &["image", "inspect", "--format", "{{json .Config.Env}}", id],
+            );
+            if env.contains(&token) {
+                run_quiet(docker, &["rmi", id]);
             }
         }
-        eprintln!("e2e[{}]: done in {:.1}s", self.test, self.started.elapsed().as_secs_f64());
+        eprintln!(
+            "e2e[{}]: done in {:.1}s",
+            self.test,
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// `docker rmi -f` every local image of `repo`: by name where it has one (an id may also carry
+/// another repository's tag), by id where it is `<none>`. The legacy builder's intermediate
+/// images go with them, as untagged parents.
+fn remove_images(docker: &str, repo: &str) {
+    let listing = run_quiet(
+        docker,
+        &[
+            "images",
+            "--format",
+            "{{.Repository}}:{{.Tag}} {{.ID}}",
+            repo,
+        ],
+    );
+    let mut targets = BTreeSet::new();
+    for line in listing.lines() {
+        let Some((name, id)) = line.split_once(' ') else {
+            continue;
+        };
+        targets.insert(if name.ends_with(":<none>") {
+            id.to_string()
+        } else {
+            name.to_string()
+        });
+    }
+    if !targets.is_empty() {
+        let mut args = vec!["rmi", "-f"];
+        args.extend(targets.iter().map(String::as_str));
+        run_quiet(docker, &args);
     }
 }
 
@@ -182,24 +247,30 @@ fn run_quiet(docker: &str, args: &[&str]) -> String {
         .output()
         .unwrap_or_else(|e| panic!("cannot run {docker}: {e}"));
     if !out.status.success() {
-        eprintln!("e2e: `{docker} {}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        eprintln!(
+            "e2e: `{docker} {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// A build context in a temp folder.
+/// A build context (`<tmp>/context`) in a temp folder that also has room for files that must
+/// stay out of the context (generated scripts).
 pub struct Project {
-    dir: tempfile::TempDir,
+    root: tempfile::TempDir,
 }
 
 impl Project {
-    pub fn path(&self) -> &Path {
-        self.dir.path()
+    /// The build context, where commands run.
+    pub fn path(&self) -> PathBuf {
+        self.root.path().join("context")
     }
 
-    /// Writes (or overwrites) a file, creating its folders.
+    /// Writes (or overwrites) a file in the context, creating its folders.
     pub fn file(&self, name: &str, contents: &str) -> &Self {
-        let path = self.dir.path().join(name);
+        let path = self.path().join(name);
         std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
         std::fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
         self
@@ -207,33 +278,28 @@ impl Project {
 
     /// A path beside the project, outside the build context (for generated scripts).
     pub fn outside(&self, name: &str) -> PathBuf {
-        let dir = self.dir.path().join("..").join(format!(
-            "{}-out",
-            self.dir.path().file_name().and_then(|n| n.to_str()).unwrap_or("project")
-        ));
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        dir.join(name)
+        self.root.path().join(name)
     }
 
     /// `layercache ARGS` in the project folder.
     pub fn layercache(&self, args: &[&str]) -> Run {
         let mut cmd = assert_cmd::Command::cargo_bin("layercache").expect("the layercache binary");
         cmd.args(args);
-        run(&format!("layercache {}", args.join(" ")), cmd, self.path())
+        run(&format!("layercache {}", args.join(" ")), cmd, &self.path())
     }
 
     /// `sh -c SCRIPT` in the project folder.
     pub fn sh(&self, what: &str, script: &str) -> Run {
         let mut cmd = assert_cmd::Command::new("sh");
         cmd.arg("-c").arg(script);
-        run(what, cmd, self.path())
+        run(what, cmd, &self.path())
     }
 
     /// `sh FILE` in the project folder.
     pub fn sh_file(&self, file: &Path) -> Run {
         let mut cmd = assert_cmd::Command::new("sh");
         cmd.arg(file);
-        run(&format!("sh {}", file.display()), cmd, self.path())
+        run(&format!("sh {}", file.display()), cmd, &self.path())
     }
 }
 
@@ -268,13 +334,22 @@ impl Run {
 
     /// Asserts an exit status.
     pub fn code(self, expected: i32) -> Self {
-        assert_eq!(self.code, expected, "expected exit {expected}\n{}", self.dump());
+        assert_eq!(
+            self.code,
+            expected,
+            "expected exit {expected}\n{}",
+            self.dump()
+        );
         self
     }
 
     /// Asserts that the combined output contains `needle`.
     pub fn says(&self, needle: &str) -> &Self {
-        assert!(self.output().contains(needle), "expected `{needle}` in the output\n{}", self.dump());
+        assert!(
+            self.output().contains(needle),
+            "expected `{needle}` in the output\n{}",
+            self.dump()
+        );
         self
     }
 }
@@ -292,27 +367,43 @@ fn run(what: &str, mut cmd: assert_cmd::Command, dir: &Path) -> Run {
         .env_remove("DOCKER_BUILDKIT")
         .env_remove("RUST_LOG");
     let started = Instant::now();
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
     let run = Run {
         what: what.to_string(),
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
-    eprintln!("e2e: $ {what}  -> exit {} in {:.1}s", run.code, started.elapsed().as_secs_f64());
+    eprintln!(
+        "e2e: $ {what}  -> exit {} in {:.1}s",
+        run.code,
+        started.elapsed().as_secs_f64()
+    );
     run
 }
 
 /// The tags of `repo` (`HOST:PORT/path`) in its registry, sorted; empty when the repository
 /// does not exist. A plain HTTP/1.0 GET: the registry is local and speaks plain HTTP.
 pub fn registry_tags(repo: &str) -> Vec<String> {
-    let (host, path) = repo.split_once('/').unwrap_or_else(|| panic!("{repo} has no registry host"));
-    let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("cannot reach the registry {host}: {e}"));
-    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    write!(stream, "GET /v2/{path}/tags/list HTTP/1.0\r\nHost: {host}\r\nAccept: application/json\r\n\r\n")
-        .expect("send the request");
+    let (host, path) = repo
+        .split_once('/')
+        .unwrap_or_else(|| panic!("{repo} has no registry host"));
+    let mut stream = TcpStream::connect(host)
+        .unwrap_or_else(|e| panic!("cannot reach the registry {host}: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET /v2/{path}/tags/list HTTP/1.0\r\nHost: {host}\r\nAccept: application/json\r\n\r\n"
+    )
+    .expect("send the request");
     let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read the response");
+    stream
+        .read_to_string(&mut response)
+        .expect("read the response");
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     let status = head.split_whitespace().nth(1).unwrap_or("");
     match status {
@@ -320,10 +411,15 @@ pub fn registry_tags(repo: &str) -> Vec<String> {
         "404" => return Vec::new(),
         _ => panic!("GET /v2/{path}/tags/list on {host}: {head}\n{body}"),
     }
-    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("tags list is not JSON ({e}): {body}"));
+    let json: serde_json::Value = serde_json::from_str(body)
+        .unwrap_or_else(|e| panic!("tags list is not JSON ({e}): {body}"));
     let mut tags: Vec<String> = json["tags"]
         .as_array()
-        .map(|a| a.iter().filter_map(|t| t.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default();
     tags.sort();
     tags
@@ -332,8 +428,8 @@ pub fn registry_tags(repo: &str) -> Vec<String> {
 /// The tag part of every reference the plan pushes (`layercache plan --format json` with the
 /// same flags), sorted: what the registry must hold after a build.
 pub fn planned_push_tags(plan_json: &str) -> Vec<String> {
-    let plan: serde_json::Value =
-        serde_json::from_str(plan_json).unwrap_or_else(|e| panic!("plan is not JSON ({e}): {plan_json}"));
+    let plan: serde_json::Value = serde_json::from_str(plan_json)
+        .unwrap_or_else(|e| panic!("plan is not JSON ({e}): {plan_json}"));
     let mut tags: Vec<String> = plan["images"]
         .as_array()
         .into_iter()
@@ -341,7 +437,11 @@ pub fn planned_push_tags(plan_json: &str) -> Vec<String> {
         .flat_map(|image| image["steps"].as_array().into_iter().flatten())
         .filter(|step| step["kind"] == "push")
         .filter_map(|step| step["reference"].as_str())
-        .map(|r| r.rsplit_once(':').map(|(_, tag)| tag.to_string()).unwrap_or_default())
+        .map(|r| {
+            r.rsplit_once(':')
+                .map(|(_, tag)| tag.to_string())
+                .unwrap_or_default()
+        })
         .collect();
     tags.sort();
     tags
@@ -368,7 +468,9 @@ pub fn buildkit_steps(output: &str) -> Vec<BuildStep> {
     let mut steps: Vec<BuildStep> = Vec::new();
     let mut by_vertex: HashMap<u32, usize> = HashMap::new();
     let mut cached: HashSet<u32> = HashSet::new();
-    let mut flush = |steps: &mut Vec<BuildStep>, by_vertex: &mut HashMap<u32, usize>, cached: &mut HashSet<u32>| {
+    let flush = |steps: &mut Vec<BuildStep>,
+                 by_vertex: &mut HashMap<u32, usize>,
+                 cached: &mut HashSet<u32>| {
         for (vertex, &i) in by_vertex.iter() {
             steps[i].cached = cached.contains(vertex);
         }
@@ -376,9 +478,15 @@ pub fn buildkit_steps(output: &str) -> Vec<BuildStep> {
         cached.clear();
     };
     for line in output.lines() {
-        let Some(rest) = line.strip_prefix('#') else { continue };
-        let Some((number, text)) = rest.split_once(' ') else { continue };
-        let Ok(vertex) = number.parse::<u32>() else { continue };
+        let Some(rest) = line.strip_prefix('#') else {
+            continue;
+        };
+        let Some((number, text)) = rest.split_once(' ') else {
+            continue;
+        };
+        let Ok(vertex) = number.parse::<u32>() else {
+            continue;
+        };
         let text = text.trim_end();
         if text.starts_with("[internal] load build definition") {
             flush(&mut steps, &mut by_vertex, &mut cached);
@@ -388,10 +496,14 @@ pub fn buildkit_steps(output: &str) -> Vec<BuildStep> {
             cached.insert(vertex);
             continue;
         }
-        let Some((label, instruction)) = text.strip_prefix('[').and_then(|t| t.split_once("] ")) else { continue };
+        let Some((label, instruction)) = text.strip_prefix('[').and_then(|t| t.split_once("] "))
+        else {
+            continue;
+        };
         let mut words: Vec<&str> = label.split_whitespace().collect();
         let is_step = words.last().is_some_and(|w| {
-            w.split_once('/').is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok())
+            w.split_once('/')
+                .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok())
         });
         if !is_step || by_vertex.contains_key(&vertex) {
             continue;
@@ -410,7 +522,11 @@ pub fn buildkit_steps(output: &str) -> Vec<BuildStep> {
 
 /// The instructions BuildKit reported `CACHED`.
 pub fn cached_steps(output: &str) -> Vec<String> {
-    buildkit_steps(output).into_iter().filter(|s| s.cached).map(|s| s.instruction).collect()
+    buildkit_steps(output)
+        .into_iter()
+        .filter(|s| s.cached)
+        .map(|s| s.instruction)
+        .collect()
 }
 
 /// The `RUN` and `COPY` steps (the ones that do work and make layers).
@@ -423,29 +539,57 @@ pub fn work_steps(output: &str) -> Vec<BuildStep> {
 
 /// Every occurrence of the step whose instruction starts with `prefix`, asserting there is one.
 pub fn step_runs<'a>(steps: &'a [BuildStep], prefix: &str, run: &Run) -> Vec<&'a BuildStep> {
-    let found: Vec<&BuildStep> = steps.iter().filter(|s| s.instruction.starts_with(prefix)).collect();
-    assert!(!found.is_empty(), "no build step `{prefix}...` in the output (parsed {steps:#?})\n{}", run.dump());
+    let found: Vec<&BuildStep> = steps
+        .iter()
+        .filter(|s| s.instruction.starts_with(prefix))
+        .collect();
+    assert!(
+        !found.is_empty(),
+        "no build step `{prefix}...` in the output (parsed {steps:#?})\n{}",
+        run.dump()
+    );
     found
 }
 
 /// How many steps the legacy builder took from its cache (` ---> Using cache`).
 pub fn legacy_cache_hits(output: &str) -> usize {
-    output.lines().filter(|l| l.trim_end() == " ---> Using cache").count()
-}
-
-/// The legacy builder's steps (`Step 2/7 : RUN ...`) that are not `FROM`: each can be a cache
-/// hit or miss (a `FROM` step never says either).
-pub fn legacy_cacheable_steps(output: &str) -> Vec<String> {
     output
         .lines()
-        .filter_map(|l| l.strip_prefix("Step "))
-        .filter_map(|l| l.split_once(" : ").map(|(_, instruction)| instruction.to_string()))
-        .filter(|i| !i.to_ascii_uppercase().starts_with("FROM "))
-        .collect()
+        .filter(|l| l.trim_end() == " ---> Using cache")
+        .count()
 }
 
-#[cfg(test)]
-mod tests {}
+/// One step of a legacy build (`Step 2/7 : RUN ...`) that is not `FROM` (a `FROM` step is
+/// neither a hit nor a miss).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyStep {
+    pub instruction: String,
+    /// The next line said ` ---> Using cache`.
+    pub cached: bool,
+}
+
+/// Every non-`FROM` step of every legacy build in `output`, in order.
+pub fn legacy_steps(output: &str) -> Vec<LegacyStep> {
+    let mut steps: Vec<LegacyStep> = Vec::new();
+    let mut lines = output.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some((_, instruction)) = line.strip_prefix("Step ").and_then(|l| l.split_once(" : "))
+        else {
+            continue;
+        };
+        if instruction.to_ascii_uppercase().starts_with("FROM ") {
+            continue;
+        }
+        let cached = lines
+            .peek()
+            .is_some_and(|next| next.trim_end() == " ---> Using cache");
+        steps.push(LegacyStep {
+            instruction: instruction.to_string(),
+            cached,
+        });
+    }
+    steps
+}
 
 /// Parsers checked against output captured from the engine (no docker needed).
 pub mod parser_checks {
@@ -473,19 +617,53 @@ pub mod parser_checks {
     pub fn check() {
         let steps = buildkit_steps(BUILDKIT);
         let expected = [
-            (Some("builder"), "FROM 127.0.0.1:5000/layercache/base:1", false),
-            (Some("builder"), "RUN sleep 2 && dd if=/dev/zero of=/blob bs=1024 count=2048", true),
+            (
+                Some("builder"),
+                "FROM 127.0.0.1:5000/layercache/base:1",
+                false,
+            ),
+            (
+                Some("builder"),
+                "RUN sleep 2 && dd if=/dev/zero of=/blob bs=1024 count=2048",
+                true,
+            ),
             (Some("builder"), "COPY src/ src/", false),
-            (None, "RUN sleep 2 && dd if=/dev/zero of=/blob bs=1024 count=2048", false),
+            (
+                None,
+                "RUN sleep 2 && dd if=/dev/zero of=/blob bs=1024 count=2048",
+                false,
+            ),
         ];
-        let got: Vec<(Option<&str>, &str, bool)> =
-            steps.iter().map(|s| (s.stage.as_deref(), s.instruction.as_str(), s.cached)).collect();
+        let got: Vec<(Option<&str>, &str, bool)> = steps
+            .iter()
+            .map(|s| (s.stage.as_deref(), s.instruction.as_str(), s.cached))
+            .collect();
         assert_eq!(got, expected);
-        assert_eq!(cached_steps(BUILDKIT), ["RUN sleep 2 && dd if=/dev/zero of=/blob bs=1024 count=2048"]);
+        assert_eq!(
+            cached_steps(BUILDKIT),
+            ["RUN sleep 2 && dd if=/dev/zero of=/blob bs=1024 count=2048"]
+        );
 
-        let legacy = "Step 1/3 : FROM base AS b\n ---> 5777da2355a1\nStep 2/3 : WORKDIR /b\n ---> Using cache\n \
-                      ---> 87f7d107ff3c\nStep 3/3 : RUN x\n ---> Running in 1234\n";
-        assert_eq!(legacy_cacheable_steps(legacy), ["WORKDIR /b", "RUN x"]);
+        let legacy = concat!(
+            "Step 1/3 : FROM base AS b\n",
+            " ---> 5777da2355a1\n",
+            "Step 2/3 : WORKDIR /b\n",
+            " ---> Using cache\n",
+            " ---> 87f7d107ff3c\n",
+            "Step 3/3 : RUN x\n",
+            " ---> Running in 1234\n",
+        );
+        let steps: Vec<(String, bool)> = legacy_steps(legacy)
+            .into_iter()
+            .map(|s| (s.instruction, s.cached))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                ("WORKDIR /b".to_string(), true),
+                ("RUN x".to_string(), false)
+            ]
+        );
         assert_eq!(legacy_cache_hits(legacy), 1);
     }
 }
