@@ -5,7 +5,7 @@
 //! - every stage the shipped target needs that has a name is built on its own with `--target`,
 //!   tagged with its own cache ref, so its layers reach the registry (inline cache only carries
 //!   the layers of the image it is embedded in);
-//! - each build reads the caches of its own stage and of every stage it depends on;
+//! - each build reads the caches of every stage it depends on, then its own;
 //! - pushes come after every build of the image succeeded, so a failure publishes nothing.
 
 use crate::dockerfile::Dockerfile;
@@ -142,12 +142,15 @@ fn plan_image(
         if i != last {
             args.extend(["--target".into(), stage_target_name(df, i)]);
         }
-        let mut sources = vec![i];
-        sources.extend(
-            df.ancestors(i)
-                .into_iter()
-                .filter(|a| cache_refs.contains_key(a)),
-        );
+        // Ancestors first: when two stages start with the same steps, the legacy builder takes
+        // those steps from the first matching source, and the ancestor's copy is the one whose
+        // chain continues into the expensive steps (measured on the e2e engine).
+        let mut sources: Vec<usize> = df
+            .ancestors(i)
+            .into_iter()
+            .filter(|a| cache_refs.contains_key(a))
+            .collect();
+        sources.push(i);
         for s in sources {
             args.extend(["--cache-from".into(), cache_refs[&s].clone()]);
         }
@@ -423,7 +426,7 @@ mod tests {
                      --file Dockerfile.multi ."
                 ),
                 format!(
-                    "docker build --progress=plain --cache-from {r}:cache-final --cache-from {r}:cache-base \
+                    "docker build --progress=plain --cache-from {r}:cache-base --cache-from {r}:cache-final \
                      --build-arg BUILDKIT_INLINE_CACHE=1 --build-arg PY=3.9 --tag {r}:cache-final \
                      --tag {r}:v1 --file Dockerfile.multi ."
                 ),
@@ -448,7 +451,7 @@ mod tests {
                 "docker pull app:cache-base || true",
                 "docker pull app:cache-final || true",
                 "docker build --target base --cache-from app:cache-base --tag app:cache-base --file Dockerfile .",
-                "docker build --cache-from app:cache-final --cache-from app:cache-base --tag app:cache-final \
+                "docker build --cache-from app:cache-base --cache-from app:cache-final --tag app:cache-final \
                  --tag app:latest --file Dockerfile .",
             ]
         );
@@ -490,8 +493,8 @@ mod tests {
         let last = lines(&p).pop().unwrap();
         assert!(
             last.contains(
-                "--cache-from app:cache-final --cache-from app:cache-base --cache-from app:cache-left \
-                 --cache-from app:cache-right"
+                "--cache-from app:cache-base --cache-from app:cache-left --cache-from app:cache-right \
+                 --cache-from app:cache-final"
             ),
             "{last}"
         );

@@ -274,7 +274,7 @@ fn run_once(step: &Step, log: &mut dyn Write, interrupts: &Interrupts) -> (Statu
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     tracing::debug!(argv = ?step.argv(), env = ?step.env, "spawning");
-    let (status, output) = match command.spawn() {
+    let (status, (output, errors)) = match command.spawn() {
         Ok(mut child) => {
             interrupts.child_started(child.id());
             let output = stream(child.stdout.take(), child.stderr.take(), log);
@@ -284,7 +284,7 @@ fn run_once(step: &Step, log: &mut dyn Write, interrupts: &Interrupts) -> (Statu
         }
         Err(e) => (
             Err(format!("cannot run `{}`: {e}", step.program)),
-            Vec::new(),
+            (Vec::new(), Vec::new()),
         ),
     };
     let status = match status {
@@ -294,7 +294,11 @@ fn run_once(step: &Step, log: &mut dyn Write, interrupts: &Interrupts) -> (Statu
                 .code()
                 .map(|c| format!("exit status {c}"))
                 .unwrap_or_else(|| "killed by a signal".into());
-            let last = last_error_line(&output);
+            // Docker writes its reasons to stderr; stdout only as a last resort.
+            let last = match last_error_line(&errors) {
+                l if l.is_empty() => last_error_line(&output),
+                l => l,
+            };
             let reason = if last.is_empty() {
                 code
             } else {
@@ -324,35 +328,39 @@ fn last_error_line(output: &[String]) -> String {
 }
 
 /// Copies both pipes to `log` line by line as they arrive, and keeps the lines.
+/// Returns every line, and separately the stderr lines, where docker puts its reasons.
 fn stream(
     stdout: Option<impl Read + Send>,
     stderr: Option<impl Read + Send>,
     log: &mut dyn Write,
-) -> Vec<String> {
-    let (tx, rx) = mpsc::channel::<String>();
+) -> (Vec<String>, Vec<String>) {
+    let (tx, rx) = mpsc::channel::<(bool, String)>();
     std::thread::scope(|scope| {
         if let Some(out) = stdout {
             let tx = tx.clone();
-            scope.spawn(move || forward_lines(out, tx));
+            scope.spawn(move || forward_lines(out, false, tx));
         }
         if let Some(err) = stderr {
             let tx = tx.clone();
-            scope.spawn(move || forward_lines(err, tx));
+            scope.spawn(move || forward_lines(err, true, tx));
         }
         drop(tx);
-        let mut kept = Vec::new();
-        for line in rx {
+        let (mut kept, mut errors) = (Vec::new(), Vec::new());
+        for (is_stderr, line) in rx {
             let _ = writeln!(log, "{line}");
+            if is_stderr && errors.len() < MAX_KEPT_LINES {
+                errors.push(line.clone());
+            }
             if kept.len() < MAX_KEPT_LINES {
                 kept.push(line);
             }
         }
         let _ = log.flush();
-        kept
+        (kept, errors)
     })
 }
 
-fn forward_lines(pipe: impl Read, tx: mpsc::Sender<String>) {
+fn forward_lines(pipe: impl Read, is_stderr: bool, tx: mpsc::Sender<(bool, String)>) {
     let mut reader = BufReader::new(pipe);
     let mut buf = Vec::new();
     while let Ok(n) = reader.read_until(b'\n', &mut buf) {
@@ -362,7 +370,7 @@ fn forward_lines(pipe: impl Read, tx: mpsc::Sender<String>) {
         let line = String::from_utf8_lossy(&buf)
             .trim_end_matches(['\n', '\r'])
             .to_string();
-        if tx.send(line).is_err() {
+        if tx.send((is_stderr, line)).is_err() {
             break;
         }
         buf.clear();

@@ -35,8 +35,8 @@ fn build_runs_exactly_the_planned_steps() {
         [
             "build --progress=plain --target builder --cache-from localhost:5000/team/app:cache-builder \
              --build-arg BUILDKIT_INLINE_CACHE=1 --tag localhost:5000/team/app:cache-builder --file Dockerfile .",
-            "build --progress=plain --cache-from localhost:5000/team/app:cache-final \
-             --cache-from localhost:5000/team/app:cache-builder --build-arg BUILDKIT_INLINE_CACHE=1 \
+            "build --progress=plain --cache-from localhost:5000/team/app:cache-builder \
+             --cache-from localhost:5000/team/app:cache-final --build-arg BUILDKIT_INLINE_CACHE=1 \
              --tag localhost:5000/team/app:cache-final --tag localhost:5000/team/app:v1 --file Dockerfile .",
             "push localhost:5000/team/app:cache-builder",
             "push localhost:5000/team/app:cache-final",
@@ -132,12 +132,20 @@ fn a_failed_final_build_pushes_no_stage_cache_either() {
 
 #[test]
 fn a_failed_push_names_the_registry() {
+    let refused =
+        "Get \"http://localhost:5000/v2/\": dial tcp 127.0.0.1:5000: connect: connection refused";
     let out = multi()
         .buildkit_client()
         .fail_on("push *")
-        .args(&["build"])
+        .env("FAKE_DOCKER_FAIL_MESSAGE", refused)
+        .args(&["build", "--retries", "1"])
         .run();
     assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("exit status 1: {refused}")),
+        "the reason is docker's stderr line, not its stdout: {}",
+        out.stderr
+    );
     assert!(
         out.stderr.contains("registry localhost:5000"),
         "{}",
