@@ -209,6 +209,11 @@ pub struct SpecArgs {
     /// With several images, build the others after one fails (the exit status is still 1)
     #[arg(long)]
     pub keep_going: bool,
+
+    /// BuildKit: keep only one cache ref per stage (no `cache-<stage>-full`); runs after a
+    /// warm one then miss every other time (the upstream alternating-miss problem)
+    #[arg(long)]
+    pub no_full_cache: bool,
 }
 
 fn parse_delay(s: &str) -> Result<f64, String> {

@@ -14,6 +14,7 @@ pub mod lint;
 pub mod plan;
 pub mod reference;
 pub mod render;
+pub mod report;
 pub mod run;
 pub mod secrets;
 pub mod spec;

@@ -12,7 +12,7 @@ use crate::dockerfile::Dockerfile;
 use crate::error::{self, Error};
 use crate::reference::Reference;
 use crate::spec::{ImageConfig, PullPolicy};
-use crate::step::{Retry, Step, StepKind};
+use crate::step::{Condition, Retry, Step, StepKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -35,6 +35,9 @@ pub struct Options {
     pub retry: Retry,
     /// With several images, finish the others after one fails (and still exit non-zero).
     pub keep_going: bool,
+    /// BuildKit: keep a second, complete cache ref per stage (`cache-<stage>-full`), pushed
+    /// only after a run that built the stage's steps itself, against the alternating miss.
+    pub full_cache: bool,
 }
 
 /// One image's input to the planner.
@@ -60,8 +63,8 @@ pub struct ImagePlan {
     pub dockerfile: String,
     /// Stage indices in build order, the shipped target last.
     pub targets: Vec<usize>,
-    /// The cache ref of each built stage, by stage index.
-    pub cache_refs: BTreeMap<usize, String>,
+    /// Every cache ref of the built stages, in build order.
+    pub cache_refs: Vec<String>,
     pub steps: Vec<Step>,
 }
 
@@ -73,21 +76,39 @@ impl Plan {
 
 pub fn plan(images: &[ImageInput], opts: &Options) -> Result<Plan, Error> {
     let mut warnings = Vec::new();
-    let images = images
-        .iter()
-        .map(|input| plan_image(input, opts, &mut warnings))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut planned = Vec::with_capacity(images.len());
+    let mut offset = 0;
+    for input in images {
+        let image = plan_image(input, opts, offset, &mut warnings)?;
+        offset += image.steps.len();
+        planned.push(image);
+    }
     Ok(Plan {
         builder: opts.builder,
         keep_going: opts.keep_going,
-        images,
+        images: planned,
         warnings,
     })
+}
+
+/// Where one stage's cache lives.
+struct StageRefs {
+    /// Pushed after every run.
+    cache: String,
+    /// Pushed only after a run that built every step of the stage itself (BuildKit only).
+    full: Option<String>,
+}
+
+impl StageRefs {
+    fn all(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.cache).chain(self.full.as_ref())
+    }
 }
 
 fn plan_image(
     input: &ImageInput,
     opts: &Options,
+    offset: usize,
     warnings: &mut Vec<String>,
 ) -> Result<ImagePlan, Error> {
     let config = &input.config;
@@ -95,9 +116,22 @@ fn plan_image(
     let dockerfile_path = config.dockerfile.display().to_string();
     let target = resolve_target(config, df)?;
     let targets = stages_to_build(config, df, target, &dockerfile_path, warnings)?;
-    let cache_refs: BTreeMap<usize, String> = targets
+    let full_refs = opts.full_cache && opts.builder == Builder::BuildKit;
+    let refs: BTreeMap<usize, StageRefs> = targets
         .iter()
-        .map(|&i| (i, cache_ref(&config.cache_repository, df, i).to_string()))
+        .map(|&i| {
+            let cache = cache_ref(&config.cache_repository, df, i);
+            let full = full_refs.then(|| {
+                cache.with_tag(&format!("{}-full", cache.tag.as_deref().unwrap_or("cache")))
+            });
+            (
+                i,
+                StageRefs {
+                    cache: cache.to_string(),
+                    full: full.map(|r| r.to_string()),
+                },
+            )
+        })
         .collect();
     let publish: Vec<String> = config
         .tags
@@ -105,88 +139,80 @@ fn plan_image(
         .map(|t| config.image.with_tag(t).to_string())
         .collect();
 
-    let step = |kind, args: Vec<String>, stage: Option<usize>, reference: Option<String>| Step {
+    let step = |kind, args: Vec<String>, stage: usize, reference: Option<String>| Step {
         kind,
         program: opts.docker.clone(),
         args,
         env: builder_env(opts.builder),
         allow_failure: kind == StepKind::Pull,
         image: config.image.to_string(),
-        stage: stage.map(|i| stage_label(df, i)),
+        stage: Some(stage_label(df, stage)),
         reference,
         retry: if kind == StepKind::Build {
             Retry::ONCE
         } else {
             opts.retry
         },
+        when: None,
+        output_stage: (kind == StepKind::Build).then(|| output_stage(df, stage)),
     };
 
     let mut steps = Vec::new();
     if needs_pull(opts.builder, config.pull) {
-        for (&i, r) in &cache_refs {
-            steps.push(step(
-                StepKind::Pull,
-                vec!["pull".into(), r.clone()],
-                Some(i),
-                Some(r.clone()),
-            ));
-        }
-    }
-    let last = df.stages.len().saturating_sub(1);
-    for &i in &targets {
-        let mut args: Vec<String> = vec!["build".into()];
-        if opts.builder == Builder::BuildKit {
-            // Plain progress keeps `#N CACHED` lines readable in CI logs and for the report.
-            args.push("--progress=plain".into());
-        }
-        if i != last {
-            args.extend(["--target".into(), stage_target_name(df, i)]);
-        }
-        // Ancestors first: when two stages start with the same steps, the legacy builder takes
-        // those steps from the first matching source, and the ancestor's copy is the one whose
-        // chain continues into the expensive steps (measured on the e2e engine).
-        let mut sources: Vec<usize> = df
-            .ancestors(i)
-            .into_iter()
-            .filter(|a| cache_refs.contains_key(a))
-            .collect();
-        sources.push(i);
-        for s in sources {
-            args.extend(["--cache-from".into(), cache_refs[&s].clone()]);
-        }
-        if opts.builder == Builder::BuildKit {
-            args.extend(["--build-arg".into(), "BUILDKIT_INLINE_CACHE=1".into()]);
-        }
-        for (k, v) in &config.build_args {
-            let arg = match v {
-                Some(v) => format!("{k}={v}"),
-                // By name: docker reads the value from its environment.
-                None => k.clone(),
-            };
-            args.extend(["--build-arg".into(), arg]);
-        }
-        args.extend(["--tag".into(), cache_refs[&i].clone()]);
-        if i == target {
-            for p in &publish {
-                args.extend(["--tag".into(), p.clone()]);
+        for (&i, r) in &refs {
+            for r in r.all() {
+                steps.push(step(
+                    StepKind::Pull,
+                    vec!["pull".into(), r.clone()],
+                    i,
+                    Some(r.clone()),
+                ));
             }
         }
-        args.extend([
-            "--file".into(),
-            dockerfile_path.clone(),
-            config.context.display().to_string(),
-        ]);
-        steps.push(step(StepKind::Build, args, Some(i), None));
+    }
+    let mut build_steps = BTreeMap::new();
+    for &i in &targets {
+        let args = build_args(
+            config,
+            df,
+            opts.builder,
+            i,
+            target,
+            &refs,
+            &publish,
+            &dockerfile_path,
+        );
+        build_steps.insert(i, offset + steps.len());
+        steps.push(step(StepKind::Build, args, i, None));
     }
     if config.push {
-        let pushes = targets.iter().map(|i| (Some(*i), cache_refs[i].clone()));
-        let pushes = pushes.chain(publish.iter().map(|p| (Some(target), p.clone())));
-        for (stage, r) in pushes {
+        for (&i, r) in &refs {
             steps.push(step(
                 StepKind::Push,
-                vec!["push".into(), r.clone()],
-                stage,
-                Some(r),
+                vec!["push".into(), r.cache.clone()],
+                i,
+                Some(r.cache.clone()),
+            ));
+            if let Some(full) = &r.full {
+                let mut push = step(
+                    StepKind::Push,
+                    vec!["push".into(), full.clone()],
+                    i,
+                    Some(full.clone()),
+                );
+                push.when = Some(Condition::RanAllSteps {
+                    build_step: build_steps[&i],
+                    stage: output_stage(df, i),
+                });
+                steps.push(push);
+            }
+        }
+        for p in &publish {
+            steps.push(step(
+                StepKind::Push,
+                vec!["push".into(), p.clone()],
+                target,
+                Some(p.clone()),
             ));
         }
     }
@@ -194,9 +220,83 @@ fn plan_image(
         name: config.image.to_string(),
         dockerfile: dockerfile_path,
         targets,
-        cache_refs,
+        cache_refs: refs
+            .into_values()
+            .flat_map(|r| std::iter::once(r.cache).chain(r.full))
+            .collect(),
         steps,
     })
+}
+
+/// The `docker build` arguments for stage `i`.
+#[allow(clippy::too_many_arguments)]
+fn build_args(
+    config: &ImageConfig,
+    df: &Dockerfile,
+    builder: Builder,
+    i: usize,
+    target: usize,
+    refs: &BTreeMap<usize, StageRefs>,
+    publish: &[String],
+    dockerfile_path: &str,
+) -> Vec<String> {
+    let mut args: Vec<String> = vec!["build".into()];
+    if builder == Builder::BuildKit {
+        // Plain progress keeps `#N CACHED` lines readable in CI logs and for the report.
+        args.push("--progress=plain".into());
+    }
+    if i != df.stages.len().saturating_sub(1) {
+        args.extend(["--target".into(), stage_target_name(df, i)]);
+    }
+    // Ancestors first: when two stages start with the same steps, the legacy builder takes
+    // those steps from the first matching source, and the ancestor's copy is the one whose
+    // chain continues into the expensive steps (measured on the e2e engine).
+    let mut sources: Vec<usize> = df
+        .ancestors(i)
+        .into_iter()
+        .filter(|a| refs.contains_key(a))
+        .collect();
+    sources.push(i);
+    for s in sources {
+        for r in refs[&s].all() {
+            args.extend(["--cache-from".into(), r.clone()]);
+        }
+    }
+    if builder == Builder::BuildKit {
+        args.extend(["--build-arg".into(), "BUILDKIT_INLINE_CACHE=1".into()]);
+    }
+    for (k, v) in &config.build_args {
+        let arg = match v {
+            Some(v) => format!("{k}={v}"),
+            // By name: docker reads the value from its environment.
+            None => k.clone(),
+        };
+        args.extend(["--build-arg".into(), arg]);
+    }
+    for r in refs[&i].all() {
+        args.extend(["--tag".into(), r.clone()]);
+    }
+    if i == target {
+        for p in publish {
+            args.extend(["--tag".into(), p.clone()]);
+        }
+    }
+    args.extend([
+        "--file".into(),
+        dockerfile_path.to_string(),
+        config.context.display().to_string(),
+    ]);
+    args
+}
+
+/// How BuildKit's progress output names a stage: its name, `stage-N` when unnamed, and
+/// nothing at all in a Dockerfile of one unnamed stage.
+fn output_stage(df: &Dockerfile, i: usize) -> String {
+    match &df.stages[i].name {
+        Some(name) => name.clone(),
+        None if df.stages.len() == 1 => String::new(),
+        None => format!("stage-{i}"),
+    }
 }
 
 fn builder_env(builder: Builder) -> BTreeMap<String, String> {
@@ -370,6 +470,7 @@ mod tests {
             builder,
             retry: Retry::ONCE,
             keep_going: false,
+            full_cache: false,
         }
     }
 
@@ -580,5 +681,73 @@ mod tests {
             "{l:?}"
         );
         assert!(l.contains(&"docker push app:latest".to_string()), "{l:?}");
+    }
+
+    #[test]
+    fn full_cache_refs_are_read_always_and_pushed_on_condition() {
+        let mut o = opts(Builder::BuildKit);
+        o.full_cache = true;
+        let p = plan(&[input("image: app\n", MULTI)], &o).unwrap();
+        let steps = &p.images[0].steps;
+        let build_final = &steps[1];
+        assert!(build_final
+            .args
+            .windows(2)
+            .any(|w| w == ["--cache-from", "app:cache-base-full"]));
+        assert!(build_final
+            .args
+            .windows(2)
+            .any(|w| w == ["--tag", "app:cache-final-full"]));
+        let conditional: Vec<_> = steps.iter().filter(|s| s.when.is_some()).collect();
+        assert_eq!(conditional.len(), 2);
+        assert_eq!(
+            conditional[0].reference.as_deref(),
+            Some("app:cache-base-full")
+        );
+        assert_eq!(
+            conditional[0].when,
+            Some(Condition::RanAllSteps {
+                build_step: 0,
+                stage: "base".into()
+            })
+        );
+        assert_eq!(
+            conditional[1].when,
+            Some(Condition::RanAllSteps {
+                build_step: 1,
+                stage: "final".into()
+            })
+        );
+        // Publish tags are never conditional, and the legacy builder has no full refs.
+        assert!(steps
+            .iter()
+            .filter(|s| s.reference.as_deref() == Some("app:latest"))
+            .all(|s| s.when.is_none()));
+        o.builder = Builder::Legacy;
+        let legacy = plan(&[input("image: app\n", MULTI)], &o).unwrap();
+        assert!(legacy
+            .steps()
+            .all(|s| s.when.is_none() && !s.args.iter().any(|a| a.ends_with("-full"))));
+    }
+
+    #[test]
+    fn full_cache_conditions_point_at_plan_positions_across_images() {
+        let mut o = opts(Builder::BuildKit);
+        o.full_cache = true;
+        let inputs = [input("image: one\n", MULTI), input("image: two\n", MULTI)];
+        let p = plan(&inputs, &o).unwrap();
+        let first_len = p.images[0].steps.len();
+        let positions: Vec<usize> = p.images[1]
+            .steps
+            .iter()
+            .filter_map(|s| {
+                s.when
+                    .as_ref()
+                    .map(|Condition::RanAllSteps { build_step, .. }| *build_step)
+            })
+            .collect();
+        assert_eq!(positions, [first_len, first_len + 1]);
+        let all: Vec<&Step> = p.steps().collect();
+        assert!(positions.iter().all(|&i| all[i].kind == StepKind::Build));
     }
 }

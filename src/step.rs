@@ -33,6 +33,21 @@ pub struct Step {
     pub reference: Option<String>,
     /// How often a failure is tried again (registry traffic only; builds are never retried).
     pub retry: Retry,
+    /// Run only when this holds, judged on this run's own earlier output.
+    pub when: Option<Condition>,
+    /// The stage as the builder's output names it (`builder`, `stage-1`, or empty for a
+    /// single unnamed stage), for build steps; the report and conditions read it.
+    pub output_stage: Option<String>,
+}
+
+/// A condition on an earlier step's output. The executor and the sh script judge it the same
+/// way (the script with `lc_ran_all`, an awk twin of [`crate::report::StageReport::ran_all`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// The build at position `build_step` (0-based, over the whole plan) ran every step of
+    /// `stage` itself: nothing came from the cache, so its inline cache holds complete records.
+    RanAllSteps { build_step: usize, stage: String },
 }
 
 /// Tries and backoff for a step that talks to a registry.

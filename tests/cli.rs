@@ -34,17 +34,23 @@ fn build_runs_exactly_the_planned_steps() {
         out.lines(),
         [
             "build --progress=plain --target builder --cache-from localhost:5000/team/app:cache-builder \
-             --build-arg BUILDKIT_INLINE_CACHE=1 --tag localhost:5000/team/app:cache-builder --file Dockerfile .",
+             --cache-from localhost:5000/team/app:cache-builder-full --build-arg BUILDKIT_INLINE_CACHE=1 \
+             --tag localhost:5000/team/app:cache-builder --tag localhost:5000/team/app:cache-builder-full \
+             --file Dockerfile .",
             "build --progress=plain --cache-from localhost:5000/team/app:cache-builder \
-             --cache-from localhost:5000/team/app:cache-final --build-arg BUILDKIT_INLINE_CACHE=1 \
-             --tag localhost:5000/team/app:cache-final --tag localhost:5000/team/app:v1 --file Dockerfile .",
+             --cache-from localhost:5000/team/app:cache-builder-full --cache-from localhost:5000/team/app:cache-final \
+             --cache-from localhost:5000/team/app:cache-final-full --build-arg BUILDKIT_INLINE_CACHE=1 \
+             --tag localhost:5000/team/app:cache-final --tag localhost:5000/team/app:cache-final-full \
+             --tag localhost:5000/team/app:v1 --file Dockerfile .",
             "push localhost:5000/team/app:cache-builder",
+            "push localhost:5000/team/app:cache-builder-full",
             "push localhost:5000/team/app:cache-final",
+            "push localhost:5000/team/app:cache-final-full",
             "push localhost:5000/team/app:v1",
         ]
     );
     assert!(out.calls().iter().all(|c| c.buildkit == "1"));
-    assert!(out.stderr.contains("[1/5] build builder"), "{}", out.stderr);
+    assert!(out.stderr.contains("[1/7] build builder"), "{}", out.stderr);
 }
 
 #[test]
@@ -106,7 +112,7 @@ fn a_failed_build_stops_the_run_and_nothing_is_pushed() {
     assert_eq!(out.calls().len(), 1, "{:?}", out.lines());
     assert!(!out.lines().iter().any(|l| l.starts_with("push")));
     assert!(
-        out.stderr.contains("error: step 1/5 failed: build builder"),
+        out.stderr.contains("error: step 1/7 failed: build builder"),
         "{}",
         out.stderr
     );
@@ -250,8 +256,10 @@ fn without_a_spec_flags_describe_the_build() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         out.lines(),
-        ["build --progress=plain --cache-from localhost:5000/solo:cache-stage-0 --build-arg BUILDKIT_INLINE_CACHE=1 \
-          --build-arg A=1 --tag localhost:5000/solo:cache-stage-0 --tag localhost:5000/solo:t1 --file Dockerfile ."]
+        ["build --progress=plain --cache-from localhost:5000/solo:cache-stage-0 \
+          --cache-from localhost:5000/solo:cache-stage-0-full --build-arg BUILDKIT_INLINE_CACHE=1 \
+          --build-arg A=1 --tag localhost:5000/solo:cache-stage-0 --tag localhost:5000/solo:cache-stage-0-full \
+          --tag localhost:5000/solo:t1 --file Dockerfile ."]
     );
 }
 
@@ -378,7 +386,7 @@ fn pushes_are_retried_and_the_sh_script_retries_the_same_way() {
         pushes[..3],
         ["push localhost:5000/team/app:cache-builder"; 3]
     );
-    assert_eq!(pushes.len(), 5);
+    assert_eq!(pushes.len(), 7);
     assert!(
         built.stderr.contains("failed (try 1 of 3)"),
         "{}",
@@ -547,4 +555,73 @@ fn keep_going_finishes_the_other_images_and_names_the_failure() {
         by_sh.stderr
     );
     assert_eq!(by_sh.calls(), out.calls());
+}
+
+#[test]
+fn full_cache_refs_are_pushed_only_after_a_stage_ran_all_its_steps() {
+    // The builder's steps came from the cache, the final stage's did not.
+    let test = multi()
+        .buildkit_client()
+        .env("FAKE_DOCKER_CACHED", "builder");
+    let built = test.clone().args(&["build"]).run();
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    let pushes: Vec<String> = built
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("push"))
+        .collect();
+    assert_eq!(
+        pushes,
+        [
+            "push localhost:5000/team/app:cache-builder",
+            "push localhost:5000/team/app:cache-final",
+            "push localhost:5000/team/app:cache-final-full",
+            "push localhost:5000/team/app:v1",
+        ]
+    );
+    assert!(
+        built
+            .stderr
+            .contains("push localhost:5000/team/app:cache-builder-full: skipped"),
+        "{}",
+        built.stderr
+    );
+    assert!(built.stderr.contains("skipped"), "{}", built.stderr);
+
+    let script = test.clone().args(&["plan", "--format", "sh"]).run();
+    let by_sh = test.run_sh(&script.stdout);
+    assert_eq!(by_sh.code, 0, "{}", by_sh.stderr);
+    assert_eq!(by_sh.calls(), built.calls());
+
+    let plain = test.clone().args(&["build", "--no-full-cache"]).run();
+    assert!(
+        !plain.lines().iter().any(|l| l.contains("-full")),
+        "{:?}",
+        plain.lines()
+    );
+}
+
+#[test]
+fn the_legacy_builder_keeps_one_cache_ref_per_stage() {
+    let out = multi().args(&["build"]).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        !out.lines().iter().any(|l| l.contains("-full")),
+        "{:?}",
+        out.lines()
+    );
+}
+
+#[test]
+fn a_failed_build_in_the_sh_script_stops_it_like_build() {
+    // lc_build must pass the build's failure through its pipe into tee.
+    let test = multi()
+        .buildkit_client()
+        .fail_on("build *--target builder*");
+    let built = test.clone().args(&["build"]).run();
+    let by_sh = test.run_sh(&test.clone().args(&["plan", "--format", "sh"]).run().stdout);
+    assert_eq!(built.code, 1);
+    assert_ne!(by_sh.code, 0);
+    assert_eq!(by_sh.calls(), built.calls());
+    assert_eq!(by_sh.calls().len(), 1);
 }
