@@ -65,6 +65,14 @@ pub struct BuildArgs {
     /// Do not lint the Dockerfiles first (lint findings are printed, never fatal, for build)
     #[arg(long)]
     pub no_lint: bool,
+
+    /// Write the cache report (per image and stage: steps, cached, ran, first miss) as JSON
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Write the cache report as a GitLab metrics report (`name value` lines)
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

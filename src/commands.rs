@@ -8,6 +8,7 @@ use crate::error::{self, Error};
 use crate::lint::{self, Report, Severity};
 use crate::plan::{self, ImageInput, Plan};
 use crate::render;
+use crate::report;
 use crate::run::{self, Status};
 use crate::secrets::{MaskingWriter, Secrets};
 use crate::spec::{self, ImageConfig};
@@ -48,18 +49,64 @@ pub fn build(file: Option<&Path>, args: &BuildArgs) -> Result<(), Error> {
     let docker_path = docker::find(&args.spec.docker)?;
     let caps = docker::probe(&docker_path);
     let planned = make_plan(inputs, source, &args.spec, Some(&caps))?;
-    docker::check_daemon(&docker_path)?;
     let interrupts = run::Interrupts::install()
         .map_err(|e| Error::Environment(format!("cannot install signal handlers: {e}")))?;
     let outcome = run::run(&planned.plan, &mut stderr, &interrupts);
     let _ = write!(stderr, "{}", summary(&outcome));
+    let cache = report::cache_report(&planned.plan, &outcome);
+    let _ = write!(stderr, "{}", cache.table());
+    write_reports(args, &cache, &secrets)?;
     if let Some(signal) = outcome.interrupted {
         return Err(Error::Interrupted { signal });
+    }
+    if let Some(reason) = &outcome.daemon_unreachable {
+        let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "the default socket".into());
+        return Err(Error::Environment(format!(
+            "the Docker daemon is not reachable ({host}): {}\n  \
+             hint: start dockerd (or Docker Desktop), check DOCKER_HOST, or use --dry-run to see the plan",
+            secrets.mask(reason)
+        )));
     }
     match outcome.failure {
         Some(message) => Err(Error::StepFailed(secrets.mask(&message))),
         None => Ok(()),
     }
+}
+
+/// The cache report's files: `--report` JSON, `--metrics`, and the GitHub step summary.
+fn write_reports(
+    args: &BuildArgs,
+    cache: &report::CacheReport,
+    secrets: &Secrets,
+) -> Result<(), Error> {
+    let write = |path: &Path, text: String, append: bool| {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(path)
+            .map_err(|e| Error::Environment(format!("cannot write {}: {e}", path.display())))?;
+        file.write_all(secrets.mask(&text).as_bytes())
+            .map_err(|e| Error::Environment(format!("cannot write {}: {e}", path.display())))
+    };
+    if let Some(path) = &args.report {
+        write(
+            path,
+            serde_json::to_string_pretty(cache).unwrap_or_default() + "\n",
+            false,
+        )?;
+    }
+    if let Some(path) = &args.metrics {
+        write(path, cache.metrics(), false)?;
+    }
+    // GitHub Actions renders this file under the job; see its docs on GITHUB_STEP_SUMMARY.
+    if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
+        if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
+            write(Path::new(&path), cache.markdown(), true)?;
+        }
+    }
+    Ok(())
 }
 
 /// The secret values of this run: the built-in variables and every image's `secrets:`.

@@ -4,7 +4,7 @@
 use crate::error::Error;
 use crate::plan::Builder;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 /// What the user asked for with `--builder`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,43 +34,31 @@ pub fn find(program: &str) -> Result<PathBuf, Error> {
 }
 
 /// Asks the client for its version and whether the buildx plugin is there. Neither call needs
-/// the daemon.
+/// the daemon, and both run at once: they are most of layercache's own time per run. The daemon
+/// is not probed at all; a step that cannot reach it says so (see `run`).
 pub fn probe(docker: &Path) -> Capabilities {
-    let client_version = output(docker, &["--version"]).and_then(|s| parse_version(&s));
-    let buildx = Command::new(docker)
-        .args(["buildx", "version"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    let quiet = |args: &[&str]| {
+        Command::new(docker)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()
+    };
+    let version = quiet(&["--version"]);
+    let buildx = quiet(&["buildx", "version"]);
+    let finished = |child: Option<Child>| {
+        child
+            .and_then(|c| c.wait_with_output().ok())
+            .filter(|o| o.status.success())
+    };
+    let client_version =
+        finished(version).and_then(|o| parse_version(&String::from_utf8_lossy(&o.stdout)));
     Capabilities {
         client_version,
-        buildx,
+        buildx: finished(buildx).is_some(),
     }
-}
-
-/// Checks that the daemon answers; the message says where docker looked for it.
-pub fn check_daemon(docker: &Path) -> Result<(), Error> {
-    let out = Command::new(docker)
-        .args(["version", "--format", "{{.Server.Version}}"])
-        .output()
-        .map_err(|e| Error::Environment(format!("cannot run {}: {e}", docker.display())))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    let reason = String::from_utf8_lossy(&out.stderr).trim().to_string();
-    let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "the default socket".into());
-    Err(Error::Environment(format!(
-        "the Docker daemon is not reachable ({host}): {reason}\n  \
-         hint: start dockerd (or Docker Desktop), check DOCKER_HOST, or use --dry-run to see the plan"
-    )))
-}
-
-fn output(docker: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new(docker).args(args).output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// `Docker version 28.2.2, build e6534b4` -> (28, 2).

@@ -31,6 +31,8 @@ pub enum Status {
 
 #[derive(Debug, Clone)]
 pub struct StepOutcome {
+    /// The step's position in the plan (0-based, over all images).
+    pub position: usize,
     pub label: String,
     pub status: Status,
     pub duration: Duration,
@@ -46,6 +48,8 @@ pub struct Outcome {
     pub failure: Option<String>,
     /// The signal (SIGINT, SIGTERM) that stopped the run, if one did.
     pub interrupted: Option<i32>,
+    /// Docker's words, when a step could not reach the daemon (the run stopped there).
+    pub daemon_unreachable: Option<String>,
 }
 
 /// Catches SIGINT and SIGTERM for the whole run: forwards each to the docker child running at
@@ -144,6 +148,7 @@ pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts) -> Outcome
             if let Some(reason) = step.when.as_ref().and_then(|c| unmet(c, &build_outputs)) {
                 let _ = writeln!(log, "[{n}/{total}] {}: skipped, {reason}", step.label());
                 outcome.steps.push(StepOutcome {
+                    position: n - 1,
                     label: step.label(),
                     status: Status::Skipped { reason },
                     duration: Duration::ZERO,
@@ -152,7 +157,10 @@ pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts) -> Outcome
                 continue;
             }
             let _ = writeln!(log, "[{n}/{total}] {}", step.label());
-            let result = run_step(step, log, interrupts);
+            let result = StepOutcome {
+                position: n - 1,
+                ..run_step(step, log, interrupts)
+            };
             if step.kind == StepKind::Build {
                 build_outputs.insert(n - 1, result.output.clone());
             }
@@ -165,6 +173,10 @@ pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts) -> Outcome
                     step.label()
                 );
                 outcome.interrupted = Some(signal);
+                break 'images;
+            }
+            if let Some(line) = daemon_unreachable(&outcome.steps[outcome.steps.len() - 1].output) {
+                outcome.daemon_unreachable = Some(line);
                 break 'images;
             }
             match status {
@@ -257,6 +269,7 @@ fn run_step(step: &Step, log: &mut dyn Write, interrupts: &Interrupts) -> StepOu
         let (status, output) = run_once(step, log, interrupts);
         let failed = !matches!(status, Status::Succeeded);
         let absent = step.kind == StepKind::Pull && says_absent(&output);
+        let absent = absent || daemon_unreachable(&output).is_some();
         let delay = delays.get(tries - 1).copied();
         match delay {
             Some(delay) if failed && !absent && interrupts.received().is_none() => {
@@ -283,12 +296,24 @@ fn run_step(step: &Step, log: &mut dyn Write, interrupts: &Interrupts) -> StepOu
             other => other,
         };
         return StepOutcome {
+            position: 0,
             label: step.label(),
             status,
             duration: started.elapsed(),
             output,
         };
     }
+}
+
+fn daemon_unreachable(output: &[String]) -> Option<String> {
+    output
+        .iter()
+        .find(|l| {
+            crate::step::DAEMON_UNREACHABLE_MARKERS
+                .iter()
+                .any(|m| l.contains(m))
+        })
+        .map(|l| l.trim().to_string())
 }
 
 /// Case-sensitive, as the sh script's `case` matches.

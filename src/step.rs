@@ -73,6 +73,14 @@ impl Retry {
     }
 }
 
+/// Docker's words when it cannot reach the daemon: no step can work, so the run stops with
+/// exit 3 whatever the step (even a tolerated pull), and nothing is retried.
+pub const DAEMON_UNREACHABLE_MARKERS: &[&str] = &[
+    "Cannot connect to the Docker daemon",
+    "error during connect",
+    "Is the docker daemon running?",
+];
+
 /// Docker's words for a pull of an image the registry does not have: the usual miss on a first
 /// run or a new branch, not worth retrying.
 pub const ABSENT_IMAGE_MARKERS: &[&str] = &["manifest unknown", "not found", "does not exist"];

@@ -224,17 +224,31 @@ fn missing_docker_is_an_environment_error() {
 
 #[test]
 fn unreachable_daemon_is_an_environment_error() {
-    let out = multi()
-        .env("FAKE_DOCKER_DAEMON_DOWN", "1")
-        .args(&["build"])
-        .run();
-    assert_eq!(out.code, 3, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("Docker daemon is not reachable"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.calls().is_empty());
+    // Legacy builder: the first step is a tolerated pull, which must not hide a missing daemon.
+    for client in ["28.2.2", "20.10.24"] {
+        let out = multi()
+            .env("FAKE_DOCKER_VERSION", client)
+            .env("FAKE_DOCKER_DAEMON_DOWN", "1")
+            .args(&["build"])
+            .run();
+        assert_eq!(out.code, 3, "{}", out.stderr);
+        assert!(
+            out.stderr.contains("the Docker daemon is not reachable"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("Is the docker daemon running?"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(
+            out.calls().len(),
+            1,
+            "stopped at the first step, not retried: {:?}",
+            out.lines()
+        );
+    }
 }
 
 #[test]
@@ -624,4 +638,52 @@ fn a_failed_build_in_the_sh_script_stops_it_like_build() {
     assert_ne!(by_sh.code, 0);
     assert_eq!(by_sh.calls(), built.calls());
     assert_eq!(by_sh.calls().len(), 1);
+}
+
+#[test]
+fn the_cache_report_is_printed_and_written() {
+    let test = multi()
+        .buildkit_client()
+        .env("FAKE_DOCKER_CACHED", "builder");
+    let summary = test.path().join("summary.md");
+    let out = test
+        .clone()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
+        .args(&[
+            "build",
+            "--report",
+            "report.json",
+            "--metrics",
+            "metrics.txt",
+        ])
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("cache report:"), "{}", out.stderr);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(test.path().join("report.json")).unwrap())
+            .unwrap();
+    let stages = report["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 2);
+    assert_eq!(stages[0]["stage"], "builder");
+    assert_eq!(
+        (stages[0]["steps"].as_u64(), stages[0]["cached"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(stages[0]["first_miss"], serde_json::Value::Null);
+    assert_eq!(
+        (stages[1]["cached"].as_u64(), stages[1]["executed"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(stages[1]["first_miss"], "RUN step");
+    let metrics = std::fs::read_to_string(test.path().join("metrics.txt")).unwrap();
+    assert!(
+        metrics.contains("layercache_steps 2\nlayercache_cached_steps 1\n"),
+        "{metrics}"
+    );
+    let markdown = std::fs::read_to_string(summary).unwrap();
+    assert!(
+        markdown.contains("| localhost:5000/team/app | builder | 1 | 1 | 0 |"),
+        "{markdown}"
+    );
 }

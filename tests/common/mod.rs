@@ -24,11 +24,11 @@ pub struct Call {
 }
 
 impl Call {
-    /// Probes of the client (`--version`, `buildx version`, `version`), not plan steps.
+    /// Probes of the client (`--version`, `buildx version`), not plan steps.
     pub fn is_probe(&self) -> bool {
         matches!(
             self.argv.first().map(String::as_str),
-            Some("--version" | "buildx" | "version")
+            Some("--version" | "buildx")
         )
     }
     pub fn line(&self) -> String {
