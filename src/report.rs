@@ -61,10 +61,11 @@ impl BuildReport {
     /// The stage a build step built: by name, or for a single unnamed stage (which BuildKit
     /// leaves unnamed and the legacy parser calls `stage-0`) the one stage there is.
     fn built(&self, name: &str) -> Option<&StageReport> {
-        self.stage(name).or_else(|| match self.stages.as_slice() {
+        let only = match self.stages.as_slice() {
             [only] if name.is_empty() => Some(only),
             _ => None,
-        })
+        };
+        self.stage(name).or(only)
     }
 }
 
