@@ -218,10 +218,10 @@ pub struct SpecArgs {
     #[arg(long)]
     pub keep_going: bool,
 
-    /// BuildKit: keep only one cache ref per stage (no `cache-<stage>-full`); runs after a
-    /// warm one then miss every other time (the upstream alternating-miss problem)
+    /// BuildKit: push each stage as built, without first re-exporting it from the local cache;
+    /// runners then miss the cache every other run (the upstream alternating-miss problem)
     #[arg(long)]
-    pub no_full_cache: bool,
+    pub no_reexport: bool,
 }
 
 fn parse_delay(s: &str) -> Result<f64, String> {

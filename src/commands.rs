@@ -188,7 +188,7 @@ fn make_plan(
             builder,
             retry: args.retry(),
             keep_going: args.keep_going,
-            full_cache: !args.no_full_cache,
+            reexport: !args.no_reexport,
         },
     )?;
     for w in &plan.warnings {
@@ -294,7 +294,6 @@ fn summary(outcome: &run::Outcome) -> String {
             Status::Succeeded => "ok",
             Status::Tolerated { .. } => "missed",
             Status::Failed { .. } => "FAILED",
-            Status::Skipped { .. } => "skipped",
         };
         out.push_str(&format!(
             "  {status:<7} {:>7.1}s  {}\n",

@@ -12,7 +12,7 @@ use crate::dockerfile::Dockerfile;
 use crate::error::{self, Error};
 use crate::reference::Reference;
 use crate::spec::{ImageConfig, PullPolicy};
-use crate::step::{Condition, Retry, Step, StepKind};
+use crate::step::{Retry, Step, StepKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -35,9 +35,9 @@ pub struct Options {
     pub retry: Retry,
     /// With several images, finish the others after one fails (and still exit non-zero).
     pub keep_going: bool,
-    /// BuildKit: keep a second, complete cache ref per stage (`cache-<stage>-full`), pushed
-    /// only after a run that built the stage's steps itself, against the alternating miss.
-    pub full_cache: bool,
+    /// BuildKit: build each stage a second time from the local cache before pushing, so its
+    /// inline cache holds every step's record (see `BuildArgs::reexport_args`).
+    pub reexport: bool,
 }
 
 /// One image's input to the planner.
@@ -76,39 +76,21 @@ impl Plan {
 
 pub fn plan(images: &[ImageInput], opts: &Options) -> Result<Plan, Error> {
     let mut warnings = Vec::new();
-    let mut planned = Vec::with_capacity(images.len());
-    let mut offset = 0;
-    for input in images {
-        let image = plan_image(input, opts, offset, &mut warnings)?;
-        offset += image.steps.len();
-        planned.push(image);
-    }
+    let images = images
+        .iter()
+        .map(|input| plan_image(input, opts, &mut warnings))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Plan {
         builder: opts.builder,
         keep_going: opts.keep_going,
-        images: planned,
+        images,
         warnings,
     })
-}
-
-/// Where one stage's cache lives.
-struct StageRefs {
-    /// Pushed after every run.
-    cache: String,
-    /// Pushed only after a run that built every step of the stage itself (BuildKit only).
-    full: Option<String>,
-}
-
-impl StageRefs {
-    fn all(&self) -> impl Iterator<Item = &String> {
-        std::iter::once(&self.cache).chain(self.full.as_ref())
-    }
 }
 
 fn plan_image(
     input: &ImageInput,
     opts: &Options,
-    offset: usize,
     warnings: &mut Vec<String>,
 ) -> Result<ImagePlan, Error> {
     let config = &input.config;
@@ -116,28 +98,17 @@ fn plan_image(
     let dockerfile_path = config.dockerfile.display().to_string();
     let target = resolve_target(config, df)?;
     let targets = stages_to_build(config, df, target, &dockerfile_path, warnings)?;
-    let full_refs = opts.full_cache && opts.builder == Builder::BuildKit;
-    let refs: BTreeMap<usize, StageRefs> = targets
+    let refs: BTreeMap<usize, String> = targets
         .iter()
-        .map(|&i| {
-            let cache = cache_ref(&config.cache_repository, df, i);
-            let full = full_refs.then(|| {
-                cache.with_tag(&format!("{}-full", cache.tag.as_deref().unwrap_or("cache")))
-            });
-            (
-                i,
-                StageRefs {
-                    cache: cache.to_string(),
-                    full: full.map(|r| r.to_string()),
-                },
-            )
-        })
+        .map(|&i| (i, cache_ref(&config.cache_repository, df, i).to_string()))
         .collect();
     let publish: Vec<String> = config
         .tags
         .iter()
         .map(|t| config.image.with_tag(t).to_string())
         .collect();
+    // Only BuildKit's inline cache loses records, and only a pushed cache needs them.
+    let reexport = opts.reexport && opts.builder == Builder::BuildKit && config.push;
 
     let step = |kind, args: Vec<String>, stage: usize, reference: Option<String>| Step {
         kind,
@@ -148,64 +119,54 @@ fn plan_image(
         image: config.image.to_string(),
         stage: Some(stage_label(df, stage)),
         reference,
-        retry: if kind == StepKind::Build {
-            Retry::ONCE
-        } else {
+        retry: if matches!(kind, StepKind::Pull | StepKind::Push) {
             opts.retry
+        } else {
+            Retry::ONCE
         },
-        when: None,
         output_stage: (kind == StepKind::Build).then(|| output_stage(df, stage)),
     };
 
     let mut steps = Vec::new();
     if needs_pull(opts.builder, config.pull) {
         for (&i, r) in &refs {
-            for r in r.all() {
-                steps.push(step(
-                    StepKind::Pull,
-                    vec!["pull".into(), r.clone()],
-                    i,
-                    Some(r.clone()),
-                ));
-            }
+            steps.push(step(
+                StepKind::Pull,
+                vec!["pull".into(), r.clone()],
+                i,
+                Some(r.clone()),
+            ));
         }
     }
-    let mut build_steps = BTreeMap::new();
     for &i in &targets {
-        let args = build_args(
+        let tags: Vec<String> = std::iter::once(refs[&i].clone())
+            .chain(publish.iter().filter(|_| i == target).cloned())
+            .collect();
+        let build = BuildArgs {
             config,
             df,
-            opts.builder,
+            stage: i,
+            tags: &tags,
+            dockerfile_path: &dockerfile_path,
+        };
+        steps.push(step(
+            StepKind::Build,
+            build.args(opts.builder, &refs),
             i,
-            target,
-            &refs,
-            &publish,
-            &dockerfile_path,
-        );
-        build_steps.insert(i, offset + steps.len());
-        steps.push(step(StepKind::Build, args, i, None));
+            None,
+        ));
+        if reexport {
+            steps.push(step(StepKind::Reexport, build.reexport_args(), i, None));
+        }
     }
     if config.push {
         for (&i, r) in &refs {
             steps.push(step(
                 StepKind::Push,
-                vec!["push".into(), r.cache.clone()],
+                vec!["push".into(), r.clone()],
                 i,
-                Some(r.cache.clone()),
+                Some(r.clone()),
             ));
-            if let Some(full) = &r.full {
-                let mut push = step(
-                    StepKind::Push,
-                    vec!["push".into(), full.clone()],
-                    i,
-                    Some(full.clone()),
-                );
-                push.when = Some(Condition::RanAllSteps {
-                    build_step: build_steps[&i],
-                    stage: output_stage(df, i),
-                });
-                steps.push(push);
-            }
         }
         for p in &publish {
             steps.push(step(
@@ -220,81 +181,97 @@ fn plan_image(
         name: config.image.to_string(),
         dockerfile: dockerfile_path,
         targets,
-        cache_refs: refs
-            .into_values()
-            .flat_map(|r| std::iter::once(r.cache).chain(r.full))
-            .collect(),
+        cache_refs: refs.into_values().collect(),
         steps,
     })
 }
 
-/// The `docker build` arguments for stage `i`.
-#[allow(clippy::too_many_arguments)]
-fn build_args(
-    config: &ImageConfig,
-    df: &Dockerfile,
-    builder: Builder,
-    i: usize,
-    target: usize,
-    refs: &BTreeMap<usize, StageRefs>,
-    publish: &[String],
-    dockerfile_path: &str,
-) -> Vec<String> {
-    let mut args: Vec<String> = vec!["build".into()];
-    if builder == Builder::BuildKit {
-        // Plain progress keeps `#N CACHED` lines readable in CI logs and for the report.
-        args.push("--progress=plain".into());
-    }
-    if i != df.stages.len().saturating_sub(1) {
-        args.extend(["--target".into(), stage_target_name(df, i)]);
-    }
-    // Ancestors first: when two stages start with the same steps, the legacy builder takes
-    // those steps from the first matching source, and the ancestor's copy is the one whose
-    // chain continues into the expensive steps (measured on the e2e engine).
-    let mut sources: Vec<usize> = df
-        .ancestors(i)
-        .into_iter()
-        .filter(|a| refs.contains_key(a))
-        .collect();
-    sources.push(i);
-    for s in sources {
-        for r in refs[&s].all() {
-            args.extend(["--cache-from".into(), r.clone()]);
-        }
-    }
-    if builder == Builder::BuildKit {
-        args.extend(["--build-arg".into(), "BUILDKIT_INLINE_CACHE=1".into()]);
-    }
-    for (k, v) in &config.build_args {
-        let arg = match v {
-            Some(v) => format!("{k}={v}"),
-            // By name: docker reads the value from its environment.
-            None => k.clone(),
-        };
-        args.extend(["--build-arg".into(), arg]);
-    }
-    for r in refs[&i].all() {
-        args.extend(["--tag".into(), r.clone()]);
-    }
-    if i == target {
-        for p in publish {
-            args.extend(["--tag".into(), p.clone()]);
-        }
-    }
-    args.extend([
-        "--file".into(),
-        dockerfile_path.to_string(),
-        config.context.display().to_string(),
-    ]);
-    args
+/// What a stage's `docker build` needs.
+struct BuildArgs<'a> {
+    config: &'a ImageConfig,
+    df: &'a Dockerfile,
+    stage: usize,
+    /// The stage's cache ref, then (for the shipped stage) the publish tags.
+    tags: &'a [String],
+    dockerfile_path: &'a str,
 }
 
-/// How BuildKit's progress output names a stage: its name, `stage-N` when unnamed, and
-/// nothing at all in a Dockerfile of one unnamed stage.
+impl BuildArgs<'_> {
+    /// The build that does the work: reads the caches of every stage it depends on, then its own.
+    fn args(&self, builder: Builder, refs: &BTreeMap<usize, String>) -> Vec<String> {
+        let mut args: Vec<String> = vec!["build".into()];
+        if builder == Builder::BuildKit {
+            // Plain progress keeps `#N CACHED` lines readable in CI logs and for the report.
+            args.push("--progress=plain".into());
+        }
+        args.extend(self.target());
+        // Ancestors first: when two stages start with the same steps, the legacy builder takes
+        // those steps from the first matching source, and the ancestor's copy is the one whose
+        // chain continues into the expensive steps (measured on the e2e engine).
+        let ancestors = self
+            .df
+            .ancestors(self.stage)
+            .into_iter()
+            .filter(|a| refs.contains_key(a));
+        for s in ancestors.chain([self.stage]) {
+            args.extend(["--cache-from".into(), refs[&s].clone()]);
+        }
+        if builder == Builder::BuildKit {
+            args.extend(["--build-arg".into(), "BUILDKIT_INLINE_CACHE=1".into()]);
+        }
+        args.extend(self.rest());
+        args
+    }
+
+    /// The same build again, from the local cache only. BuildKit's inline cache leaves out the
+    /// records of steps it took from an imported cache, so a pushed image whose early steps
+    /// were cache hits makes the next runner miss them (moby/buildkit#1981, #2274, #3730): warm
+    /// and cold runs alternate. A build whose every step is a local cache hit records them all
+    /// (measured on the e2e engine: 80-130 ms per stage), so this image is the one pushed.
+    fn reexport_args(&self) -> Vec<String> {
+        let mut args: Vec<String> = vec!["build".into(), "--quiet".into()];
+        args.extend(self.target());
+        args.extend(["--build-arg".into(), "BUILDKIT_INLINE_CACHE=1".into()]);
+        args.extend(self.rest());
+        args
+    }
+
+    fn target(&self) -> Vec<String> {
+        if self.stage == self.df.stages.len().saturating_sub(1) {
+            return Vec::new();
+        }
+        vec!["--target".into(), stage_target_name(self.df, self.stage)]
+    }
+
+    /// Build args, tags, Dockerfile and context: the same for both builds.
+    fn rest(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        for (k, v) in &self.config.build_args {
+            let arg = match v {
+                Some(v) => format!("{k}={v}"),
+                // By name: docker reads the value from its environment.
+                None => k.clone(),
+            };
+            args.extend(["--build-arg".into(), arg]);
+        }
+        for t in self.tags {
+            args.extend(["--tag".into(), t.clone()]);
+        }
+        args.extend([
+            "--file".into(),
+            self.dockerfile_path.to_string(),
+            self.config.context.display().to_string(),
+        ]);
+        args
+    }
+}
+
+/// How BuildKit's progress output names a stage: nothing at all in a Dockerfile of one stage
+/// (named or not: `#7 [4/6] RUN ...`, seen on the e2e engine), else its name, or `stage-N`.
 fn output_stage(df: &Dockerfile, i: usize) -> String {
     match &df.stages[i].name {
+        _ if df.stages.len() == 1 => String::new(),
         Some(name) => name.clone(),
-        None if df.stages.len() == 1 => String::new(),
         None => format!("stage-{i}"),
     }
 }
@@ -470,7 +447,7 @@ mod tests {
             builder,
             retry: Retry::ONCE,
             keep_going: false,
-            full_cache: false,
+            reexport: false,
         }
     }
 
@@ -684,70 +661,36 @@ mod tests {
     }
 
     #[test]
-    fn full_cache_refs_are_read_always_and_pushed_on_condition() {
+    fn buildkit_stages_are_reexported_from_the_local_cache_before_pushing() {
         let mut o = opts(Builder::BuildKit);
-        o.full_cache = true;
-        let p = plan(&[input("image: app\n", MULTI)], &o).unwrap();
-        let steps = &p.images[0].steps;
-        let build_final = &steps[1];
-        assert!(build_final
-            .args
-            .windows(2)
-            .any(|w| w == ["--cache-from", "app:cache-base-full"]));
-        assert!(build_final
-            .args
-            .windows(2)
-            .any(|w| w == ["--tag", "app:cache-final-full"]));
-        let conditional: Vec<_> = steps.iter().filter(|s| s.when.is_some()).collect();
-        assert_eq!(conditional.len(), 2);
+        o.reexport = true;
+        let p = plan(&[input("image: app\ntags: [v1]\n", MULTI)], &o).unwrap();
         assert_eq!(
-            conditional[0].reference.as_deref(),
-            Some("app:cache-base-full")
+            lines(&p),
+            [
+                "docker build --progress=plain --target base --cache-from app:cache-base \
+                 --build-arg BUILDKIT_INLINE_CACHE=1 --tag app:cache-base --file Dockerfile .",
+                "docker build --quiet --target base --build-arg BUILDKIT_INLINE_CACHE=1 --tag app:cache-base \
+                 --file Dockerfile .",
+                "docker build --progress=plain --cache-from app:cache-base --cache-from app:cache-final \
+                 --build-arg BUILDKIT_INLINE_CACHE=1 --tag app:cache-final --tag app:v1 --file Dockerfile .",
+                "docker build --quiet --build-arg BUILDKIT_INLINE_CACHE=1 --tag app:cache-final --tag app:v1 \
+                 --file Dockerfile .",
+                "docker push app:cache-base",
+                "docker push app:cache-final",
+                "docker push app:v1",
+            ]
         );
-        assert_eq!(
-            conditional[0].when,
-            Some(Condition::RanAllSteps {
-                build_step: 0,
-                stage: "base".into()
-            })
-        );
-        assert_eq!(
-            conditional[1].when,
-            Some(Condition::RanAllSteps {
-                build_step: 1,
-                stage: "final".into()
-            })
-        );
-        // Publish tags are never conditional, and the legacy builder has no full refs.
-        assert!(steps
-            .iter()
-            .filter(|s| s.reference.as_deref() == Some("app:latest"))
-            .all(|s| s.when.is_none()));
+        let kinds: Vec<StepKind> = p.steps().map(|s| s.kind).collect();
+        assert_eq!(kinds[1], StepKind::Reexport);
+        // Not for the legacy builder, nor when nothing is pushed.
         o.builder = Builder::Legacy;
-        let legacy = plan(&[input("image: app\n", MULTI)], &o).unwrap();
-        assert!(legacy
+        assert!(plan(&[input("image: app\n", MULTI)], &o)
+            .unwrap()
             .steps()
-            .all(|s| s.when.is_none() && !s.args.iter().any(|a| a.ends_with("-full"))));
-    }
-
-    #[test]
-    fn full_cache_conditions_point_at_plan_positions_across_images() {
-        let mut o = opts(Builder::BuildKit);
-        o.full_cache = true;
-        let inputs = [input("image: one\n", MULTI), input("image: two\n", MULTI)];
-        let p = plan(&inputs, &o).unwrap();
-        let first_len = p.images[0].steps.len();
-        let positions: Vec<usize> = p.images[1]
-            .steps
-            .iter()
-            .filter_map(|s| {
-                s.when
-                    .as_ref()
-                    .map(|Condition::RanAllSteps { build_step, .. }| *build_step)
-            })
-            .collect();
-        assert_eq!(positions, [first_len, first_len + 1]);
-        let all: Vec<&Step> = p.steps().collect();
-        assert!(positions.iter().all(|&i| all[i].kind == StepKind::Build));
+            .all(|s| s.kind != StepKind::Reexport));
+        o.builder = Builder::BuildKit;
+        let local = plan(&[input("image: app\npush: false\n", MULTI)], &o).unwrap();
+        assert!(local.steps().all(|s| s.kind != StepKind::Reexport));
     }
 }

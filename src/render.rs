@@ -3,9 +3,9 @@
 
 use crate::dockerfile::Dockerfile;
 use crate::plan::{Builder, Plan};
-use crate::step::{Condition, Step, StepKind};
+use crate::step::{Step, StepKind};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// A POSIX sh script that runs exactly the plan's steps: `|| true` on tolerated steps only,
 /// `set -eu` so the first failed step stops it, as `layercache build` stops, and the same
@@ -26,15 +26,11 @@ pub fn sh(plan: &Plan, source: &str) -> String {
     if plan.steps().any(|s| s.retry.tries > 1) {
         out.push_str(RETRY_FUNCTIONS);
     }
-    let logged = logged_builds(plan);
-    if !logged.is_empty() {
-        out.push_str(CONDITION_FUNCTIONS);
-    }
+
     let keep_going = plan.keep_going && plan.images.len() > 1;
     if keep_going {
         out.push_str("failed=''\n");
     }
-    let mut position = 0;
     for image in &plan.images {
         out.push_str(&format!("\n# {}: {}\n", image.name, image.dockerfile));
         if keep_going {
@@ -42,9 +38,8 @@ pub fn sh(plan: &Plan, source: &str) -> String {
             out.push_str("set +e\n(\nset -e\n");
         }
         for step in &image.steps {
-            out.push_str(&step_line(step, position, &logged, &common));
+            out.push_str(&step_line(step, &common));
             out.push('\n');
-            position += 1;
         }
         if keep_going {
             out.push_str(&format!(
@@ -110,27 +105,7 @@ fn common_env(plan: &Plan) -> BTreeMap<String, String> {
     common
 }
 
-/// Plan positions of the builds whose output a later condition reads.
-fn logged_builds(plan: &Plan) -> BTreeSet<usize> {
-    plan.steps()
-        .filter_map(|s| {
-            s.when
-                .as_ref()
-                .map(|Condition::RanAllSteps { build_step, .. }| *build_step)
-        })
-        .collect()
-}
-
-fn log_file(position: usize) -> String {
-    format!("\"$lc_logs/{position}.log\"")
-}
-
-fn step_line(
-    step: &Step,
-    position: usize,
-    logged: &BTreeSet<usize>,
-    common: &BTreeMap<String, String>,
-) -> String {
+fn step_line(step: &Step, common: &BTreeMap<String, String>) -> String {
     let assignments: Vec<String> = step
         .env
         .iter()
@@ -156,56 +131,14 @@ fn step_line(
             words.push("env".into());
         }
     }
-    if logged.contains(&position) {
-        words.extend(["lc_build".to_string(), log_file(position)]);
-        if !assignments.is_empty() {
-            words.push("env".into());
-        }
-    }
     words.extend(assignments);
     words.extend(step.argv().iter().map(|a| quote(a)));
     let mut line = words.join(" ");
     if step.allow_failure {
         line.push_str(" || true");
     }
-    match &step.when {
-        Some(Condition::RanAllSteps { build_step, stage }) => format!(
-            "if lc_ran_all {} {}; then {line}; else echo 'layercache: {} skipped: the stage came partly from the cache'; fi",
-            quote(stage),
-            log_file(*build_step),
-            step.label().replace('\'', ""),
-        ),
-        None => line,
-    }
+    line
 }
-
-/// Shell twins of the executor's condition (see `run::unmet` and `report::parse_buildkit`):
-/// builds whose output a condition reads keep it in a log; `lc_ran_all` reads the log.
-const CONDITION_FUNCTIONS: &str = r#"
-lc_logs=$(mktemp -d)
-trap 'rm -rf "$lc_logs"' EXIT
-# lc_build LOG CMD...: runs CMD with its output shown and kept in LOG; fails as CMD fails.
-lc_build() {
-    _log=$1; shift
-    { "$@" 2>&1 && echo 0 > "$_log.rc" || echo $? > "$_log.rc"; } | tee "$_log"
-    return "$(cat "$_log.rc")"
-}
-# lc_ran_all STAGE LOG: true when no step of STAGE in the BuildKit log LOG was CACHED, i.e.
-# the build ran them all and its inline cache holds every record.
-lc_ran_all() {
-    awk -v stage="$1" '
-        /^#[0-9]+ \[/ {
-            h = $0; sub(/^#[0-9]+ \[/, "", h)
-            i = index(h, "] "); if (i == 0) next
-            n = split(substr(h, 1, i - 1), w, " "); rest = substr(h, i + 2)
-            split(rest, kw, " ")
-            name = (n > 1) ? w[1] : ""
-            if (w[n] ~ /^[0-9]+\/[0-9]+$/ && tolower(name) == tolower(stage) && toupper(kw[1]) != "FROM") ours[$1] = 1
-        }
-        NF == 2 && $2 == "CACHED" && ($1 in ours) { cached = 1 }
-        END { exit cached }' "$2"
-}
-"#;
 
 /// Quotes a word for POSIX sh: bare when it only holds characters sh never treats specially,
 /// otherwise in single quotes, where nothing is special but the quote itself.
@@ -243,7 +176,6 @@ pub fn json(plan: &Plan, dockerfiles: &[&Dockerfile]) -> Value {
                         "stage": s.stage,
                         "reference": s.reference,
                         "tries": s.retry.tries,
-                        "when": s.when,
                     })
                 })
                 .collect();
@@ -307,42 +239,6 @@ mod tests {
                 .output()
                 .unwrap();
             assert_eq!(String::from_utf8(out.stdout).unwrap(), w);
-        }
-    }
-
-    /// The sh twin of the executor's condition agrees with the Rust parser on every stage.
-    #[test]
-    fn lc_ran_all_agrees_with_the_report_parser() {
-        let logs = [
-            "#1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n\
-             #5 [builder 1/4] FROM base\n#5 CACHED\n#6 [builder 2/4] WORKDIR /b\n#6 CACHED\n\
-             #7 [builder 3/4] RUN x\n#7 DONE 1.0s\n#8 [Final 2/2] COPY a b\n#8 DONE 0.1s\n",
-            "#4 [1/3] FROM base\n#4 CACHED\n#5 [2/3] RUN a\n#5 DONE 2.0s\n#6 [3/3] RUN b\n#6 DONE 0.1s\n",
-            "#4 [stage-1 2/3] RUN a\n#4 CACHED\n#9 importing cache manifest from x\n#9 ERROR: not found\n",
-        ];
-        for (k, log) in logs.iter().enumerate() {
-            let path = std::env::temp_dir().join(format!(
-                "layercache-lc-ran-all-{}-{k}.log",
-                std::process::id()
-            ));
-            std::fs::write(&path, log).unwrap();
-            for stage in ["builder", "final", "", "stage-1", "other"] {
-                let report = crate::report::parse_buildkit(log.lines());
-                let rust = report.stage(stage).map_or(0, |s| s.cached) == 0;
-                let script = format!(
-                    "{CONDITION_FUNCTIONS}\nlc_ran_all {} {}",
-                    quote(stage),
-                    quote(&path.display().to_string())
-                );
-                let sh = std::process::Command::new("sh")
-                    .arg("-c")
-                    .arg(script)
-                    .status()
-                    .unwrap()
-                    .success();
-                assert_eq!(sh, rust, "stage {stage:?} in log {k}");
-            }
-            let _ = std::fs::remove_file(path);
         }
     }
 }

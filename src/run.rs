@@ -3,9 +3,7 @@
 //! tolerated. It decides nothing about what to run.
 
 use crate::plan::Plan;
-use crate::report;
-use crate::step::{Condition, Step, StepKind};
-use std::collections::HashMap;
+use crate::step::{Step, StepKind};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -21,10 +19,6 @@ pub enum Status {
         reason: String,
     },
     Failed {
-        reason: String,
-    },
-    /// Not run: its condition did not hold.
-    Skipped {
         reason: String,
     },
 }
@@ -135,8 +129,6 @@ pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts) -> Outcome
     let total = plan.steps().count();
     let mut outcome = Outcome::default();
     let mut failures = Vec::new();
-    // Build output by plan position, for the conditions of later steps.
-    let mut build_outputs: HashMap<usize, Vec<String>> = HashMap::new();
     let mut n = 0;
     'images: for image in &plan.images {
         for (k, step) in image.steps.iter().enumerate() {
@@ -145,25 +137,11 @@ pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts) -> Outcome
                 outcome.interrupted = Some(signal);
                 break 'images;
             }
-            if let Some(reason) = step.when.as_ref().and_then(|c| unmet(c, &build_outputs)) {
-                let _ = writeln!(log, "[{n}/{total}] {}: skipped, {reason}", step.label());
-                outcome.steps.push(StepOutcome {
-                    position: n - 1,
-                    label: step.label(),
-                    status: Status::Skipped { reason },
-                    duration: Duration::ZERO,
-                    output: Vec::new(),
-                });
-                continue;
-            }
             let _ = writeln!(log, "[{n}/{total}] {}", step.label());
             let result = StepOutcome {
                 position: n - 1,
                 ..run_step(step, log, interrupts)
             };
-            if step.kind == StepKind::Build {
-                build_outputs.insert(n - 1, result.output.clone());
-            }
             let status = result.status.clone();
             outcome.steps.push(result);
             if let Some(signal) = interrupts.received() {
@@ -180,7 +158,7 @@ pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts) -> Outcome
                 break 'images;
             }
             match status {
-                Status::Succeeded | Status::Skipped { .. } => {}
+                Status::Succeeded => {}
                 Status::Tolerated { reason } => {
                     let _ = writeln!(
                         log,
@@ -214,21 +192,6 @@ pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts) -> Outcome
         )),
     };
     outcome
-}
-
-/// Why a condition does not hold, or `None` when it does. Same judgement as the sh script's
-/// `lc_ran_all`.
-fn unmet(condition: &Condition, build_outputs: &HashMap<usize, Vec<String>>) -> Option<String> {
-    match condition {
-        Condition::RanAllSteps { build_step, stage } => {
-            let output = build_outputs.get(build_step)?;
-            let report = report::parse_buildkit(output.iter().map(String::as_str));
-            let cached = report.stage(stage).map_or(0, |s| s.cached);
-            (cached > 0).then(|| {
-                format!("{cached} step(s) of this stage came from the cache, so its records are incomplete")
-            })
-        }
-    }
 }
 
 fn failure_message(step: &Step, n: usize, total: usize, reason: &str) -> String {

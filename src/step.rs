@@ -10,6 +10,8 @@ use std::time::Duration;
 pub enum StepKind {
     Pull,
     Build,
+    /// The same build again from the local cache, so the pushed inline cache is complete.
+    Reexport,
     Push,
 }
 
@@ -33,21 +35,9 @@ pub struct Step {
     pub reference: Option<String>,
     /// How often a failure is tried again (registry traffic only; builds are never retried).
     pub retry: Retry,
-    /// Run only when this holds, judged on this run's own earlier output.
-    pub when: Option<Condition>,
     /// The stage as the builder's output names it (`builder`, `stage-1`, or empty for a
     /// single unnamed stage), for build steps; the report and conditions read it.
     pub output_stage: Option<String>,
-}
-
-/// A condition on an earlier step's output. The executor and the sh script judge it the same
-/// way (the script with `lc_ran_all`, an awk twin of [`crate::report::StageReport::ran_all`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Condition {
-    /// The build at position `build_step` (0-based, over the whole plan) ran every step of
-    /// `stage` itself: nothing came from the cache, so its inline cache holds complete records.
-    RanAllSteps { build_step: usize, stage: String },
 }
 
 /// Tries and backoff for a step that talks to a registry.
@@ -97,6 +87,7 @@ impl Step {
     pub fn label(&self) -> String {
         match self.kind {
             StepKind::Build => format!("build {}", self.stage.as_deref().unwrap_or("image")),
+            StepKind::Reexport => format!("re-export {}", self.stage.as_deref().unwrap_or("image")),
             StepKind::Pull => format!("pull {}", self.reference.as_deref().unwrap_or("")),
             StepKind::Push => format!("push {}", self.reference.as_deref().unwrap_or("")),
         }

@@ -34,18 +34,16 @@ fn build_runs_exactly_the_planned_steps() {
         out.lines(),
         [
             "build --progress=plain --target builder --cache-from localhost:5000/team/app:cache-builder \
-             --cache-from localhost:5000/team/app:cache-builder-full --build-arg BUILDKIT_INLINE_CACHE=1 \
-             --tag localhost:5000/team/app:cache-builder --tag localhost:5000/team/app:cache-builder-full \
-             --file Dockerfile .",
+             --build-arg BUILDKIT_INLINE_CACHE=1 --tag localhost:5000/team/app:cache-builder --file Dockerfile .",
+            "build --quiet --target builder --build-arg BUILDKIT_INLINE_CACHE=1 \
+             --tag localhost:5000/team/app:cache-builder --file Dockerfile .",
             "build --progress=plain --cache-from localhost:5000/team/app:cache-builder \
-             --cache-from localhost:5000/team/app:cache-builder-full --cache-from localhost:5000/team/app:cache-final \
-             --cache-from localhost:5000/team/app:cache-final-full --build-arg BUILDKIT_INLINE_CACHE=1 \
-             --tag localhost:5000/team/app:cache-final --tag localhost:5000/team/app:cache-final-full \
+             --cache-from localhost:5000/team/app:cache-final --build-arg BUILDKIT_INLINE_CACHE=1 \
+             --tag localhost:5000/team/app:cache-final --tag localhost:5000/team/app:v1 --file Dockerfile .",
+            "build --quiet --build-arg BUILDKIT_INLINE_CACHE=1 --tag localhost:5000/team/app:cache-final \
              --tag localhost:5000/team/app:v1 --file Dockerfile .",
             "push localhost:5000/team/app:cache-builder",
-            "push localhost:5000/team/app:cache-builder-full",
             "push localhost:5000/team/app:cache-final",
-            "push localhost:5000/team/app:cache-final-full",
             "push localhost:5000/team/app:v1",
         ]
     );
@@ -132,7 +130,8 @@ fn a_failed_final_build_pushes_no_stage_cache_either() {
         .args(&["build"])
         .run();
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert_eq!(out.calls().len(), 2);
+    // The builder's build and re-export ran; the final build failed; nothing after it.
+    assert_eq!(out.calls().len(), 3);
     assert!(!out.lines().iter().any(|l| l.starts_with("push")));
 }
 
@@ -270,10 +269,8 @@ fn without_a_spec_flags_describe_the_build() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         out.lines(),
-        ["build --progress=plain --cache-from localhost:5000/solo:cache-stage-0 \
-          --cache-from localhost:5000/solo:cache-stage-0-full --build-arg BUILDKIT_INLINE_CACHE=1 \
-          --build-arg A=1 --tag localhost:5000/solo:cache-stage-0 --tag localhost:5000/solo:cache-stage-0-full \
-          --tag localhost:5000/solo:t1 --file Dockerfile ."]
+        ["build --progress=plain --cache-from localhost:5000/solo:cache-stage-0 --build-arg BUILDKIT_INLINE_CACHE=1 \
+          --build-arg A=1 --tag localhost:5000/solo:cache-stage-0 --tag localhost:5000/solo:t1 --file Dockerfile ."]
     );
 }
 
@@ -400,7 +397,7 @@ fn pushes_are_retried_and_the_sh_script_retries_the_same_way() {
         pushes[..3],
         ["push localhost:5000/team/app:cache-builder"; 3]
     );
-    assert_eq!(pushes.len(), 7);
+    assert_eq!(pushes.len(), 5);
     assert!(
         built.stderr.contains("failed (try 1 of 3)"),
         "{}",
@@ -572,57 +569,40 @@ fn keep_going_finishes_the_other_images_and_names_the_failure() {
 }
 
 #[test]
-fn full_cache_refs_are_pushed_only_after_a_stage_ran_all_its_steps() {
-    // The builder's steps came from the cache, the final stage's did not.
-    let test = multi()
-        .buildkit_client()
-        .env("FAKE_DOCKER_CACHED", "builder");
-    let built = test.clone().args(&["build"]).run();
+fn buildkit_stages_are_reexported_before_pushing_unless_turned_off() {
+    let built = multi().buildkit_client().args(&["build"]).run();
     assert_eq!(built.code, 0, "{}", built.stderr);
-    let pushes: Vec<String> = built
+    let quiet: Vec<String> = built
         .lines()
         .into_iter()
-        .filter(|l| l.starts_with("push"))
+        .filter(|l| l.starts_with("build --quiet"))
         .collect();
-    assert_eq!(
-        pushes,
-        [
-            "push localhost:5000/team/app:cache-builder",
-            "push localhost:5000/team/app:cache-final",
-            "push localhost:5000/team/app:cache-final-full",
-            "push localhost:5000/team/app:v1",
-        ]
+    assert_eq!(quiet.len(), 2, "{:?}", built.lines());
+    assert!(
+        quiet.iter().all(|l| !l.contains("--cache-from")),
+        "{quiet:?}"
     );
     assert!(
-        built
-            .stderr
-            .contains("push localhost:5000/team/app:cache-builder-full: skipped"),
+        built.stderr.contains("[2/7] re-export builder"),
         "{}",
         built.stderr
     );
-    assert!(built.stderr.contains("skipped"), "{}", built.stderr);
 
-    let script = test.clone().args(&["plan", "--format", "sh"]).run();
-    let by_sh = test.run_sh(&script.stdout);
-    assert_eq!(by_sh.code, 0, "{}", by_sh.stderr);
-    assert_eq!(by_sh.calls(), built.calls());
-
-    let plain = test.clone().args(&["build", "--no-full-cache"]).run();
+    let plain = multi()
+        .buildkit_client()
+        .args(&["build", "--no-reexport"])
+        .run();
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
     assert!(
-        !plain.lines().iter().any(|l| l.contains("-full")),
+        !plain.lines().iter().any(|l| l.contains("--quiet")),
         "{:?}",
         plain.lines()
     );
-}
-
-#[test]
-fn the_legacy_builder_keeps_one_cache_ref_per_stage() {
-    let out = multi().args(&["build"]).run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let legacy = multi().args(&["build"]).run();
     assert!(
-        !out.lines().iter().any(|l| l.contains("-full")),
+        !legacy.lines().iter().any(|l| l.contains("--quiet")),
         "{:?}",
-        out.lines()
+        legacy.lines()
     );
 }
 
