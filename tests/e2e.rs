@@ -417,3 +417,66 @@ fn plan_sh_script_caches_like_build() {
     assert_expensive_step_cached(&rerun);
     assert_compile_step_ran(&rerun);
 }
+
+/// Whether the first build of the expensive step in a run came from the cache (later builds of
+/// the same run repeat it from the local cache).
+fn expensive_step_hit(run: &Run, legacy: bool) -> bool {
+    if legacy {
+        let steps = legacy_steps(&run.output());
+        let first = steps.iter().find(|s| s.instruction.starts_with(EXPENSIVE));
+        return first
+            .unwrap_or_else(|| panic!("no `{EXPENSIVE}` step\n{}", run.dump()))
+            .cached;
+    }
+    let steps = buildkit_steps(&run.output());
+    step_runs(&steps, EXPENSIVE, run)[0].cached
+}
+
+/// A chain of five CI runs, each changing the source on a wiped runner, in a repository of its
+/// own: for each run, did the expensive step hit?
+fn chain(s: &Session, what: &str, docker: &str, extra: &[&str], legacy: bool) -> Vec<bool> {
+    let repo = s.repo(what);
+    let p = multi_stage(s);
+    let mut args = vec![
+        "build",
+        "--docker",
+        docker,
+        "--image",
+        repo.as_str(),
+        "--tag",
+        "latest",
+    ];
+    args.extend(extra);
+    (1..=5)
+        .map(|run| {
+            p.file("src/main.sh", &format!("echo v{run}\n"));
+            s.wipe(&repo);
+            expensive_step_hit(&p.layercache(&args).ok(), legacy)
+        })
+        .collect()
+}
+
+/// Warm on every run (issue 7). BuildKit's inline cache leaves out the records of steps that
+/// came from an imported cache, so without the re-export a chain of runs alternates; with it
+/// every run after the first hits. The legacy builder never alternated. Asserting the
+/// alternation too means this test notices when the engine fixes the problem.
+#[test]
+fn a_chain_of_runs_stays_warm() {
+    let Some(s) = start("chain") else { return };
+    let (bk, legacy) = (
+        s.engine.buildkit_docker.clone(),
+        s.engine.legacy_docker.clone(),
+    );
+    assert_eq!(
+        chain(&s, "reexport", &bk, &[], false),
+        [false, true, true, true, true]
+    );
+    assert_eq!(
+        chain(&s, "plain", &bk, &["--no-reexport"], false),
+        [false, true, false, true, false]
+    );
+    assert_eq!(
+        chain(&s, "legacy", &legacy, &[], true),
+        [false, true, true, true, true]
+    );
+}
