@@ -14,6 +14,7 @@ Examples:
                                           no spec file: build ./Dockerfile, cache locally only
   layercache plan --format sh > build.sh  a POSIX script with the same steps, for any CI job
   layercache plan --format json           the stages, targets and steps, for tools
+  layercache doctor                       can this machine build with a registry cache?
   layercache lint --format gitlab         cache-hygiene findings as a GitLab Code Quality report
 
 Exit status: 0 success, 1 a docker step failed (lint: a finding at or above --fail-level),
@@ -51,6 +52,26 @@ pub enum Command {
     Plan(PlanArgs),
     /// Check Dockerfiles for mistakes that make the layer cache miss (or leak secrets into it)
     Lint(LintArgs),
+    /// Check that this machine can build with a registry cache, and say how to fix what cannot
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DoctorFormat::Human)]
+    pub format: DoctorFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DoctorFormat {
+    /// One line per check, with a fix under each warning and failure
+    Human,
+    /// A JSON list of checks: check, level, message, fix
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -1,9 +1,12 @@
 //! One function per subcommand: read the inputs, plan, then run or render. The order of work
 //! is always the same, so `plan`, `build --dry-run` and `build` see the same plan.
 
-use crate::cli::{BuildArgs, Format, LintArgs, LintFormat, PlanArgs, SpecArgs};
+use crate::cli::{
+    BuildArgs, DoctorArgs, DoctorFormat, Format, LintArgs, LintFormat, PlanArgs, SpecArgs,
+};
 use crate::docker;
 use crate::dockerfile::{self, Dockerfile};
+use crate::doctor;
 use crate::error::{self, Error};
 use crate::lint::{self, Report, Severity};
 use crate::plan::{self, ImageInput, Plan};
@@ -302,6 +305,55 @@ fn summary(outcome: &run::Outcome) -> String {
         ));
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// doctor
+
+/// `layercache doctor`: the checks on stdout; exit 3 when `build` could not work.
+pub fn doctor(file: Option<&Path>, args: &DoctorArgs) -> Result<(), Error> {
+    let env = |k: &str| std::env::var(k).ok();
+    // The registries come from the spec (or --image); without either there are none to check.
+    let (registries, spec_error) = if spec_path(file).is_some() || args.spec.image.is_some() {
+        match read_inputs(file, &args.spec) {
+            Ok((inputs, _)) => (registries_of(&inputs), None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        }
+    } else {
+        (Vec::new(), None)
+    };
+    let facts = doctor::gather(
+        &args.spec.docker,
+        args.spec.builder_mode(),
+        &registries,
+        spec_error,
+        &env,
+    );
+    let checks = doctor::evaluate(&facts);
+    let text = match args.format {
+        DoctorFormat::Human => doctor::human(&checks),
+        DoctorFormat::Json => serde_json::to_string_pretty(&checks).unwrap_or_default() + "\n",
+    };
+    write_stdout(&text)?;
+    if doctor::failed(&checks) {
+        return Err(Error::Environment(
+            "doctor: `layercache build` cannot work here; see the FAIL lines above".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn registries_of(inputs: &[ImageInput]) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for i in inputs {
+        for r in [&i.config.image, &i.config.cache_repository] {
+            let host = r.registry().to_string();
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+    }
+    hosts
 }
 
 // ---------------------------------------------------------------------------------------------

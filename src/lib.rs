@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod docker;
 pub mod dockerfile;
+pub mod doctor;
 pub mod error;
 pub mod lint;
 pub mod plan;

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Command::Build(args) => commands::build(file, args),
         Command::Plan(args) => commands::plan(file, args),
         Command::Lint(args) => commands::lint(file, args),
+        Command::Doctor(args) => commands::doctor(file, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
