@@ -18,7 +18,11 @@
 //!
 //! Nothing here panics on any input: text is sliced only at offsets found by walking it, and
 //! every pass is linear in the size of the file, so huge or hostile files are refused or parsed
-//! quickly rather than crashing the tool.
+//! quickly rather than crashing the tool. What a file may ask for beyond its own size is capped:
+//! a value with global `ARG`s substituted is at most [`MAX_SUBSTITUTED_VALUE`] bytes, substitution
+//! copies at most [`MAX_SUBSTITUTED_TOTAL`] bytes per file, and a file has at most [`MAX_STAGES`]
+//! stages (the plan grows with the square of a chain of stages). Each is refused with an error at
+//! the line that passes it.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -118,6 +122,19 @@ const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
 /// so a hostile line cannot recurse without bound.
 const MAX_EXPANSION_DEPTH: usize = 8;
 
+/// Most bytes one value may hold once global `ARG`s are substituted into it (an `ARG` default, a
+/// `FROM` image, a `--from`). Substitution multiplies text: eight `${A}` in each of twelve `ARG`s
+/// ask for 8^12 bytes from a 600-byte file. Real values are image references and short strings.
+pub const MAX_SUBSTITUTED_VALUE: usize = 64 * 1024;
+
+/// Most bytes that substitution may copy out of variables over the whole file. The per-value cap
+/// alone would still let 10,000 lines of `COPY --from=$A$A...` copy gigabytes.
+pub const MAX_SUBSTITUTED_TOTAL: usize = 16 * 1024 * 1024;
+
+/// Most stages a Dockerfile may have. Real ones have a handful; the planner lists every ancestor's
+/// cache for each stage it builds, so a long chain of stages makes a plan that grows as n^2.
+pub const MAX_STAGES: usize = 1_000;
+
 /// Longest piece of user text quoted in an error message.
 const QUOTE_MAX: usize = 40;
 
@@ -128,7 +145,19 @@ const FROM_HINT: &str = "write FROM [--platform=<platform>] <image> [AS <name>]"
 
 /// Parse Dockerfile text.
 pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    parse_without_bom(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+/// Parse raw file bytes: strip a UTF-8 BOM; refuse non-UTF-8 (say the byte offset/line) and binary
+/// content (a NUL byte) and empty/whitespace-only/comment-only files with clear errors.
+pub fn parse_bytes(bytes: &[u8]) -> Result<Dockerfile, DockerfileError> {
+    // `decode` has already stripped the one BOM BuildKit strips; a second one is text, and makes
+    // the first instruction unknown, as it does for `parse` and for docker.
+    parse_without_bom(decode(bytes)?)
+}
+
+/// Parse text whose byte-order mark, if any, is already gone.
+fn parse_without_bom(text: &str) -> Result<Dockerfile, DockerfileError> {
     let mut lexer = Lexer::new(text);
     let mut builder = Builder::default();
     let mut any_instruction = false;
@@ -144,12 +173,6 @@ pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
         ));
     }
     builder.finish()
-}
-
-/// Parse raw file bytes: strip a UTF-8 BOM; refuse non-UTF-8 (say the byte offset/line) and binary
-/// content (a NUL byte) and empty/whitespace-only/comment-only files with clear errors.
-pub fn parse_bytes(bytes: &[u8]) -> Result<Dockerfile, DockerfileError> {
-    parse(decode(bytes)?)
 }
 
 impl Dockerfile {
@@ -594,7 +617,7 @@ fn extract_flags(text: &str, from: usize) -> (Vec<(usize, String)>, usize) {
 
 /// A flag's name (without `--`) and value, quotes removed.
 fn flag_parts(raw: &str) -> (String, Option<String>) {
-    let word = process_word(raw, '\\', None);
+    let word = process_word(raw, '\\');
     let body = word.strip_prefix("--").unwrap_or(&word);
     match body.split_once('=') {
         Some((name, value)) => (name.to_string(), Some(value.to_string())),
@@ -764,7 +787,7 @@ fn heredoc_marker(word: &str) -> Option<Heredoc> {
     if rest.is_empty() || rest.contains('<') {
         return None;
     }
-    let name = process_word(rest, '\\', None);
+    let name = process_word(rest, '\\');
     (!name.is_empty()).then_some(Heredoc { name, chomp })
 }
 
@@ -906,23 +929,87 @@ fn word_len(text: &str, escape: char) -> usize {
 
 type Env = HashMap<String, String>;
 
-/// Shell-word processing as BuildKit applies it to `FROM` and `ARG` values: quotes removed, the
-/// escape character honoured, and, when `env` is given, `$VAR`, `${VAR}`, `${VAR:-word}`,
-/// `${VAR-word}`, `${VAR:+word}` and `${VAR+word}` substituted (unset variables become empty, as
-/// in BuildKit). Without `env`, `$` is kept literally.
-fn process_word(word: &str, escape: char, env: Option<&Env>) -> String {
+/// Shell-word processing without variables, as BuildKit applies it to flags and heredoc markers:
+/// quotes removed, the escape character honoured, `$` kept literally.
+fn process_word(word: &str, escape: char) -> String {
     let chars: Vec<char> = word.chars().collect();
-    WordProcessor { escape, env }.process(&chars, 0)
+    let mut processor = WordProcessor {
+        escape,
+        env: None,
+        limit: usize::MAX,
+        budget: usize::MAX,
+        substituted: 0,
+    };
+    let mut out = String::with_capacity(word.len());
+    // Without variables nothing is substituted, so no limit is reached; the text so far is the
+    // whole word either way.
+    match processor.process(&chars, 0, &mut out) {
+        Ok(()) | Err(TooLong::Value | TooLong::Budget) => out,
+    }
+}
+
+/// Which limit a substitution would pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TooLong {
+    /// The value would be longer than its limit.
+    Value,
+    /// The bytes copied out of variables would pass what is left of the file's budget.
+    Budget,
+}
+
+/// A word with variables substituted, and how many of its bytes came out of variables.
+struct Expanded {
+    text: String,
+    substituted: usize,
+}
+
+/// [`process_word`] plus `$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR-word}`, `${VAR:+word}` and
+/// `${VAR+word}` substituted from `env` (unset variables become empty, as in BuildKit), as BuildKit
+/// processes `FROM` and `ARG` values. Refused as soon as the result would pass `limit` bytes, or
+/// the bytes copied out of variables would pass `budget`, so a hostile file never makes it
+/// allocate or copy more than that.
+fn expand_word(
+    word: &str,
+    escape: char,
+    env: &Env,
+    limit: usize,
+    budget: usize,
+) -> Result<Expanded, TooLong> {
+    let chars: Vec<char> = word.chars().collect();
+    let mut processor = WordProcessor {
+        escape,
+        env: Some(env),
+        limit,
+        budget,
+        substituted: 0,
+    };
+    let mut text = String::new();
+    processor.process(&chars, 0, &mut text)?;
+    if text.len() > limit {
+        return Err(TooLong::Value);
+    }
+    Ok(Expanded {
+        text,
+        substituted: processor.substituted,
+    })
 }
 
 struct WordProcessor<'a> {
     escape: char,
     env: Option<&'a Env>,
+    /// Most bytes `out` may reach through substitution. Literal text never exceeds the word's own
+    /// length, so only variable values are checked as they are copied.
+    limit: usize,
+    /// Most bytes that may be copied out of variables.
+    budget: usize,
+    /// Bytes copied out of variables so far.
+    substituted: usize,
 }
 
 impl WordProcessor<'_> {
-    fn process(&self, chars: &[char], depth: usize) -> String {
-        let mut out = String::new();
+    /// Appends the processed `chars` to `out`. Nested defaults (`${A:-$B}`) append to the same
+    /// `out`, so the limit bounds the whole value, not each piece.
+    fn process(&mut self, chars: &[char], depth: usize, out: &mut String) -> Result<(), TooLong> {
         let mut i = 0;
         while let Some(&c) = chars.get(i) {
             i = match c {
@@ -930,25 +1017,31 @@ impl WordProcessor<'_> {
                     out.extend(chars.get(i + 1));
                     i + 2
                 }
-                '\'' => single_quoted(chars, i + 1, &mut out),
-                '"' => self.double_quoted(chars, i + 1, depth, &mut out),
-                '$' => self.variable(chars, i, depth, &mut out),
+                '\'' => single_quoted(chars, i + 1, out),
+                '"' => self.double_quoted(chars, i + 1, depth, out)?,
+                '$' => self.variable(chars, i, depth, out)?,
                 _ => {
                     out.push(c);
                     i + 1
                 }
             };
         }
-        out
+        Ok(())
     }
 
     /// Inside double quotes the escape character only escapes `"`, `$` and itself, as in sh.
-    fn double_quoted(&self, chars: &[char], start: usize, depth: usize, out: &mut String) -> usize {
+    fn double_quoted(
+        &mut self,
+        chars: &[char],
+        start: usize,
+        depth: usize,
+        out: &mut String,
+    ) -> Result<usize, TooLong> {
         let mut i = start;
         while let Some(&c) = chars.get(i) {
             match c {
-                '"' => return i + 1,
-                '$' => i = self.variable(chars, i, depth, out),
+                '"' => return Ok(i + 1),
+                '$' => i = self.variable(chars, i, depth, out)?,
                 _ if c == self.escape => match chars.get(i + 1) {
                     Some(&next) if next == '"' || next == '$' || next == self.escape => {
                         out.push(next);
@@ -965,57 +1058,77 @@ impl WordProcessor<'_> {
                 }
             }
         }
-        i
+        Ok(i)
+    }
+
+    /// Appends a variable's value, unless that would pass a limit.
+    fn push_value(&mut self, value: &str, out: &mut String) -> Result<(), TooLong> {
+        if out.len().saturating_add(value.len()) > self.limit {
+            return Err(TooLong::Value);
+        }
+        if self.substituted.saturating_add(value.len()) > self.budget {
+            return Err(TooLong::Budget);
+        }
+        out.push_str(value);
+        self.substituted += value.len();
+        Ok(())
     }
 
     /// Substitutes the variable whose `$` is at `dollar`; returns the index after it.
-    fn variable(&self, chars: &[char], dollar: usize, depth: usize, out: &mut String) -> usize {
+    fn variable(
+        &mut self,
+        chars: &[char],
+        dollar: usize,
+        depth: usize,
+        out: &mut String,
+    ) -> Result<usize, TooLong> {
         let Some(env) = self.env else {
             out.push('$');
-            return dollar + 1;
+            return Ok(dollar + 1);
         };
         match chars.get(dollar + 1) {
             Some('{') => self.braced(env, chars, dollar, depth, out),
             Some(&c) if c == '_' || c.is_ascii_alphabetic() => {
                 let name = name_at(chars, dollar + 1);
-                out.push_str(env.get(&name).map_or("", String::as_str));
-                dollar + 1 + name.len()
+                self.push_value(env.get(&name).map_or("", String::as_str), out)?;
+                Ok(dollar + 1 + name.len())
             }
             _ => {
                 out.push('$');
-                dollar + 1
+                Ok(dollar + 1)
             }
         }
     }
 
     fn braced(
-        &self,
+        &mut self,
         env: &Env,
         chars: &[char],
         dollar: usize,
         depth: usize,
         out: &mut String,
-    ) -> usize {
+    ) -> Result<usize, TooLong> {
         let start = dollar + 2;
         let Some(close) = matching_brace(chars, start) else {
             // BuildKit rejects a missing `}`; keeping the rest as text (instead of rescanning it
             // for every later `${`) keeps this linear.
             out.extend(chars.get(dollar..).unwrap_or_default());
-            return chars.len();
+            return Ok(chars.len());
         };
         let inner = chars.get(start..close).unwrap_or_default();
         let name = name_at(inner, 0);
         let modifier = inner.get(name.len()..).unwrap_or_default();
-        let result = match substitution(modifier, env.get(&name)) {
-            Substitution::Value => env.get(&name).cloned().unwrap_or_default(),
-            Substitution::Word(word) if depth < MAX_EXPANSION_DEPTH => {
-                self.process(word, depth + 1)
+        match substitution(modifier, env.get(&name)) {
+            Substitution::Value => {
+                self.push_value(env.get(&name).map_or("", String::as_str), out)?;
             }
-            Substitution::Word(word) => word.iter().collect(),
-            Substitution::Nothing => String::new(),
-        };
-        out.push_str(&result);
-        close + 1
+            Substitution::Word(word) if depth < MAX_EXPANSION_DEPTH => {
+                self.process(word, depth + 1, out)?;
+            }
+            Substitution::Word(word) => out.extend(word),
+            Substitution::Nothing => {}
+        }
+        Ok(close + 1)
     }
 }
 
@@ -1107,6 +1220,8 @@ struct Builder {
     /// Lower-cased stage name to index.
     names: HashMap<String, usize>,
     references: Vec<StageReference>,
+    /// Bytes copied out of variables so far, against `MAX_SUBSTITUTED_TOTAL`.
+    substituted: usize,
 }
 
 impl Builder {
@@ -1121,7 +1236,7 @@ impl Builder {
                  add FROM <image> above this line",
             )),
             _ => {
-                self.note_references(&lexed, escape);
+                self.note_references(&lexed, escape)?;
                 if let Some(stage) = self.stages.last_mut() {
                     stage.instructions.push(lexed.instruction);
                 }
@@ -1144,7 +1259,13 @@ impl Builder {
                 ));
             }
             // Each default sees the global ARGs above it, as BuildKit evaluates them.
-            let default = default.map(|value| process_word(value, escape, Some(&self.env)));
+            let default = match default {
+                Some(value) => {
+                    let what = || format!("ARG {name}");
+                    Some(self.expand(value, escape, lexed.at(offset), what)?)
+                }
+                None => None,
+            };
             if let Some(value) = &default {
                 self.env.insert(name.to_string(), value.clone());
             }
@@ -1153,8 +1274,56 @@ impl Builder {
         Ok(())
     }
 
+    /// `word` with the global `ARG`s substituted, or an error at `at` if that passes the limit on
+    /// one value or the file's budget. `what` names the value for the message (`ARG A`).
+    fn expand(
+        &mut self,
+        word: &str,
+        escape: char,
+        at: (usize, usize),
+        what: impl FnOnce() -> String,
+    ) -> Result<String, DockerfileError> {
+        let budget = MAX_SUBSTITUTED_TOTAL.saturating_sub(self.substituted);
+        match expand_word(word, escape, &self.env, MAX_SUBSTITUTED_VALUE, budget) {
+            Ok(expanded) => {
+                self.substituted += expanded.substituted;
+                Ok(expanded.text)
+            }
+            Err(TooLong::Value) => Err(error(
+                at,
+                format!(
+                    "{} expands to more than {} KiB once global ARGs are substituted; \
+                     layercache refuses longer values",
+                    what(),
+                    MAX_SUBSTITUTED_VALUE / 1024
+                ),
+                "values built by repeating other ARGs grow fast; keep each value short \
+                 (image references and stage names are a few dozen bytes)",
+            )),
+            Err(TooLong::Budget) => Err(error(
+                at,
+                format!(
+                    "{}: substituting global ARGs copies more than {} MiB in this Dockerfile; \
+                     layercache refuses that much",
+                    what(),
+                    MAX_SUBSTITUTED_TOTAL / (1024 * 1024)
+                ),
+                "use shorter ARG values, or refer to long ones less often",
+            )),
+        }
+    }
+
     fn add_stage(&mut self, lexed: &Lexed, escape: char) -> Result<(), DockerfileError> {
         let index = self.stages.len();
+        if index >= MAX_STAGES {
+            // Refused before anything else of the stage is read, so a file of a million stages
+            // costs no more than its first thousand.
+            return Err(error(
+                lexed.keyword_at(),
+                format!("more than {MAX_STAGES} stages; layercache refuses Dockerfiles this long"),
+                "real Dockerfiles have a handful of stages; merge stages, or split the file",
+            ));
+        }
         let platform = from_platform(lexed)?;
         let FromOperands { image: from, name } = from_operands(lexed)?;
         if let Some((offset, name)) = name {
@@ -1162,7 +1331,11 @@ impl Builder {
         }
         // Only earlier stages are in `names` yet: BuildKit takes `FROM <this or a later stage>`
         // to mean an image of that name.
-        let resolved = process_word(from, escape, Some(&self.env)).to_ascii_lowercase();
+        let resolved = self
+            .expand(from, escape, lexed.at(lexed.args_offset), || {
+                "the FROM image".to_string()
+            })?
+            .to_ascii_lowercase();
         let base_stage = self.names.get(&resolved).copied();
         if let Some((_, name)) = name {
             self.names.insert(name.to_ascii_lowercase(), index);
@@ -1208,7 +1381,7 @@ impl Builder {
     }
 
     /// Records `COPY --from=` and `RUN --mount=...from=` values for resolution in `finish`.
-    fn note_references(&mut self, lexed: &Lexed, escape: char) {
+    fn note_references(&mut self, lexed: &Lexed, escape: char) -> Result<(), DockerfileError> {
         let stage = self.stages.len().saturating_sub(1);
         let keyword = lexed.instruction.keyword.as_str();
         for (offset, raw) in lexed.flag_positions() {
@@ -1218,13 +1391,13 @@ impl Builder {
                 _ => None,
             };
             if let Some(value) = value {
-                self.references.push(StageReference {
-                    stage,
-                    value: process_word(&value, escape, Some(&self.env)),
-                    at: lexed.at(offset),
-                });
+                let at = lexed.at(offset);
+                let what = || format!("the stage in {}", quoted(raw));
+                let value = self.expand(&value, escape, at, what)?;
+                self.references.push(StageReference { stage, value, at });
             }
         }
+        Ok(())
     }
 
     fn finish(mut self) -> Result<Dockerfile, DockerfileError> {
@@ -1920,8 +2093,9 @@ mod tests {
 
     #[test]
     fn hundred_thousand_lines_parse() {
+        // As many stages as allowed, each a hundred lines long.
         let mut text = String::from("ARG BASE=alpine:3.19\n");
-        for stage in 0..10_000 {
+        for stage in 0..MAX_STAGES {
             text.push_str(&format!("FROM $BASE AS s{stage}\n"));
             if stage > 0 {
                 text.push_str(&format!("COPY --from=s{} /out /in\n", stage - 1));
@@ -1931,12 +2105,143 @@ mod tests {
             text.push_str("RUN set -e; \\\n    echo one \\\n    # note\n    && echo two\n");
             text.push_str("RUN <<EOF\nFROM not-a-stage\nEOF\n");
             text.push_str("WORKDIR /w\nENV A=1\n");
+            for line in 0..89 {
+                text.push_str(&format!("RUN echo {stage}.{line}\n"));
+            }
         }
         assert!(text.lines().count() >= 100_000);
         let d = ok(&text);
-        assert_eq!(d.stages.len(), 10_000);
-        assert_eq!(d.stages_for_target(9_999).len(), 10_000);
-        assert_eq!(d.stages[9_999].depends_on, vec![9_998]);
+        assert_eq!(d.stages.len(), MAX_STAGES);
+        assert_eq!(d.stages_for_target(MAX_STAGES - 1).len(), MAX_STAGES);
+        assert_eq!(d.stages[MAX_STAGES - 1].depends_on, vec![MAX_STAGES - 2]);
+    }
+
+    fn chained_stages(count: usize) -> String {
+        let mut text = String::from("FROM busybox AS s0\n");
+        for i in 1..count {
+            text.push_str(&format!("FROM s{} AS s{i}\n", i - 1));
+        }
+        text
+    }
+
+    #[test]
+    fn stages_up_to_the_limit_parse_and_the_graph_stays_cheap() {
+        let d = ok(&chained_stages(MAX_STAGES));
+        assert_eq!(d.stages.len(), MAX_STAGES);
+        // The planner asks for every stage's ancestors: n calls, each linear in the stages below.
+        let start = std::time::Instant::now();
+        let total: usize = (0..MAX_STAGES).map(|i| d.ancestors(i).len()).sum();
+        assert_eq!(total, MAX_STAGES * (MAX_STAGES - 1) / 2);
+        assert_eq!(
+            d.stages_for_target(MAX_STAGES - 1),
+            (0..MAX_STAGES).collect::<Vec<_>>()
+        );
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn too_many_stages_are_refused_at_the_first_one_over() {
+        let e = err_at(
+            &chained_stages(MAX_STAGES + 1),
+            MAX_STAGES + 1,
+            1,
+            "more than 1000 stages",
+        );
+        assert!(e.hint.contains("merge stages"), "{e}");
+        // Refused while reading, so the rest of a huge file costs nothing.
+        let start = std::time::Instant::now();
+        err_at(
+            &chained_stages(100_000),
+            MAX_STAGES + 1,
+            1,
+            "more than 1000 stages",
+        );
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn global_args_that_expand_exponentially_are_refused() {
+        // Each ARG is eight copies of the one before: A5 would be 256 KiB, A11 8^12 bytes.
+        let mut text = String::from("ARG A0=xxxxxxxx\n");
+        for i in 1..12 {
+            let copies = format!("${{A{}}}", i - 1).repeat(8);
+            text.push_str(&format!("ARG A{i}={copies}\n"));
+        }
+        text.push_str("FROM busybox\n");
+        let e = err_at(&text, 6, 5, "ARG A5 expands to more than 64 KiB");
+        assert!(e.hint.contains("repeating other ARGs"), "{e}");
+    }
+
+    #[test]
+    fn substituted_values_up_to_64_kib_are_kept() {
+        let limit = "x".repeat(MAX_SUBSTITUTED_VALUE);
+        let d = ok(&format!("ARG A={limit}\nARG B=$A\nFROM $B\n"));
+        assert_eq!(
+            d.global_args[1].1.as_deref().map(str::len),
+            Some(MAX_SUBSTITUTED_VALUE)
+        );
+        err_at(
+            &format!("ARG A={limit}\nARG B=${{A}}y\nFROM a\n"),
+            2,
+            5,
+            "ARG B expands to more than 64 KiB",
+        );
+        err_at(
+            &format!("ARG A={limit}x\nFROM a\n"),
+            1,
+            5,
+            "ARG A expands to more than 64 KiB",
+        );
+        err_at(
+            &format!("ARG A={limit}\nFROM $A$A\n"),
+            2,
+            6,
+            "the FROM image expands to more than 64 KiB",
+        );
+        err_at(
+            &format!("ARG A={limit}\nFROM a\nRUN --mount=from=${{X:-$A$A}} x\n"),
+            3,
+            5,
+            "the stage in \"--mount=from=",
+        );
+    }
+
+    #[test]
+    fn substitution_has_a_budget_for_the_whole_file() {
+        // 500 copies of a 1,000-byte ARG pass the per-value limit at once.
+        let a = "a".repeat(1_000);
+        let mut text = format!("ARG A={a}\nFROM busybox\n");
+        let many = format!("COPY --from={} / /\n", "$A".repeat(500));
+        text.push_str(&many.repeat(10_000));
+        err_at(&text, 3, 6, "the stage in \"--from=$A$A");
+        // 60 copies (60,000 bytes) each fit; the 280th line passes the file's 16 MiB.
+        let mut text = format!("ARG A={a}\nFROM busybox\n");
+        let under = format!("COPY --from={} / /\n", "$A".repeat(60));
+        text.push_str(&under.repeat(10_000));
+        let start = std::time::Instant::now();
+        let e = err_at(&text, 282, 6, "copies more than 16 MiB in this Dockerfile");
+        assert!(e.hint.contains("shorter ARG values"), "{e}");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn parse_bytes_strips_one_bom_only() {
+        let text = "\u{feff}\u{feff}FROM a\n";
+        let e = parse_bytes(text.as_bytes()).expect_err("a second BOM is text");
+        assert!(e.message.contains("unknown instruction"), "{e}");
+        assert_eq!(Err(e), parse(text));
     }
 
     #[test]
