@@ -480,3 +480,75 @@ fn a_chain_of_runs_stays_warm() {
         [false, true, true, true, true]
     );
 }
+
+/// Issue 5: after a source change on a wiped runner, the cache report gives the hit and miss
+/// counts the engine printed for each stage, and names the first step that missed.
+#[test]
+fn the_cache_report_matches_the_engines_output() {
+    let Some(s) = start("report") else { return };
+    let bk = s.engine.buildkit_docker.clone();
+    let repo = s.repo("layercache");
+    let p = multi_stage(&s);
+    let report = p.outside("report.json");
+    let report_arg = report.display().to_string();
+    let build = [
+        "build",
+        "--docker",
+        bk.as_str(),
+        "--image",
+        repo.as_str(),
+        "--report",
+        report_arg.as_str(),
+    ];
+    p.layercache(&build).ok();
+    change_source(&p);
+    s.wipe(&repo);
+    let run = p.layercache(&build).ok();
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let builder = json["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|st| st["stage"] == "builder")
+        .unwrap();
+    // What the engine printed in the builder's own build (layercache's `[1/N] build builder`).
+    let output = run.output();
+    let segment: String = output
+        .lines()
+        .skip_while(|l| !l.ends_with("] build builder"))
+        .skip(1)
+        .take_while(|l| !l.starts_with('['))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let engine_steps: Vec<_> = buildkit_steps(&segment)
+        .into_iter()
+        .filter(|st| st.stage.as_deref() == Some("builder") && !st.instruction.starts_with("FROM "))
+        .collect();
+    let engine_cached = engine_steps.iter().filter(|st| st.cached).count();
+    assert_eq!(
+        builder["steps"].as_u64(),
+        Some(engine_steps.len() as u64),
+        "{}",
+        run.dump()
+    );
+    assert_eq!(
+        builder["cached"].as_u64(),
+        Some(engine_cached as u64),
+        "{}",
+        run.dump()
+    );
+    assert_eq!(
+        builder["executed"].as_u64(),
+        Some((engine_steps.len() - engine_cached) as u64)
+    );
+    // WORKDIR, the expensive RUN, COPY src/, the compile RUN (ENV is no build step for BuildKit).
+    assert_eq!(
+        (builder["steps"].as_u64(), builder["cached"].as_u64()),
+        (Some(4), Some(2)),
+        "{json:#}"
+    );
+    assert_eq!(builder["first_miss"], "COPY src/ src/");
+    assert!(run.stderr.contains("cache report:"), "{}", run.dump());
+}
