@@ -235,6 +235,16 @@ pub struct SpecArgs {
           value_parser = parse_delay)]
     pub retry_delay: f64,
 
+    /// Log in to the image's registry as this user before anything else (with
+    /// --registry-password-var); in CI the CI's own registry credentials are used without it
+    #[arg(long, value_name = "USER", env = "LAYERCACHE_REGISTRY_USER")]
+    pub registry_user: Option<String>,
+
+    /// The environment variable that holds the registry password; its value reaches docker
+    /// only through stdin (`docker login --password-stdin`) and is masked in all output
+    #[arg(long, value_name = "NAME", env = "LAYERCACHE_REGISTRY_PASSWORD_VAR")]
+    pub registry_password_var: Option<String>,
+
     /// With several images, build the others after one fails (the exit status is still 1)
     #[arg(long)]
     pub keep_going: bool,

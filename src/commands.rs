@@ -1,6 +1,7 @@
 //! One function per subcommand: read the inputs, plan, then run or render. The order of work
 //! is always the same, so `plan`, `build --dry-run` and `build` see the same plan.
 
+use crate::ci::{CiContext, Login, Platform};
 use crate::cli::{
     BuildArgs, DoctorArgs, DoctorFormat, Format, LintArgs, LintFormat, PlanArgs, SpecArgs,
 };
@@ -33,8 +34,9 @@ struct Planned {
 }
 
 pub fn build(file: Option<&Path>, args: &BuildArgs) -> Result<(), Error> {
+    let ci = CiContext::from_env(&|k| std::env::var(k).ok());
     let (inputs, source) = read_inputs(file, &args.spec)?;
-    let secrets = secrets_of(&inputs);
+    let secrets = secrets_of(&inputs, &args.spec);
     // Everything docker and the executor print passes through the mask.
     let mut stderr = MaskingWriter::new(std::io::stderr(), secrets.clone());
     if !args.no_lint {
@@ -46,19 +48,31 @@ pub fn build(file: Option<&Path>, args: &BuildArgs) -> Result<(), Error> {
         let caps = docker::find(&args.spec.docker)
             .ok()
             .map(|p| docker::probe(&p));
-        let planned = make_plan(inputs, source, &args.spec, caps.as_ref())?;
+        let planned = make_plan(inputs, source, &args.spec, &ci, caps.as_ref())?;
         return write_stdout(&secrets.mask(&render::sh(&planned.plan, &planned.source)));
     }
     let docker_path = docker::find(&args.spec.docker)?;
     let caps = docker::probe(&docker_path);
-    let planned = make_plan(inputs, source, &args.spec, Some(&caps))?;
+    let planned = make_plan(inputs, source, &args.spec, &ci, Some(&caps))?;
     let interrupts = run::Interrupts::install()
         .map_err(|e| Error::Environment(format!("cannot install signal handlers: {e}")))?;
-    let outcome = run::run(&planned.plan, &mut stderr, &interrupts);
+    let style = match ci.platform {
+        Platform::GitLab => run::LogStyle::GitLab,
+        Platform::GitHub => {
+            // The runner hides these values in its own logs too; this line is its command
+            // channel, not output (the runner does not print it).
+            for value in secrets.values() {
+                println!("::add-mask::{value}");
+            }
+            run::LogStyle::GitHub
+        }
+        _ => run::LogStyle::Plain,
+    };
+    let outcome = run::run(&planned.plan, &mut stderr, &interrupts, style);
     let _ = write!(stderr, "{}", summary(&outcome));
     let cache = report::cache_report(&planned.plan, &outcome);
     let _ = write!(stderr, "{}", cache.table());
-    write_reports(args, &cache, &secrets)?;
+    write_reports(args, &ci, &outcome, &cache, &secrets)?;
     if let Some(signal) = outcome.interrupted {
         return Err(Error::Interrupted { signal });
     }
@@ -79,6 +93,8 @@ pub fn build(file: Option<&Path>, args: &BuildArgs) -> Result<(), Error> {
 /// The cache report's files: `--report` JSON, `--metrics`, and the GitHub step summary.
 fn write_reports(
     args: &BuildArgs,
+    ci: &CiContext,
+    outcome: &run::Outcome,
     cache: &report::CacheReport,
     secrets: &Secrets,
 ) -> Result<(), Error> {
@@ -103,31 +119,36 @@ fn write_reports(
     if let Some(path) = &args.metrics {
         write(path, cache.metrics(), false)?;
     }
-    // GitHub Actions renders this file under the job; see its docs on GITHUB_STEP_SUMMARY.
-    if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
-        if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
-            write(Path::new(&path), cache.markdown(), true)?;
-        }
+    // GitHub Actions renders this file under the job's log.
+    if let Some(path) = &ci.step_summary {
+        write(
+            path,
+            format!("{}\n{}", steps_markdown(outcome), cache.markdown()),
+            true,
+        )?;
     }
     Ok(())
 }
 
-/// The secret values of this run: the built-in variables and every image's `secrets:`.
-fn secrets_of(inputs: &[ImageInput]) -> Secrets {
+/// The secret values of this run: the built-in variables, every image's `secrets:` and the
+/// registry password variable.
+fn secrets_of(inputs: &[ImageInput], args: &SpecArgs) -> Secrets {
     let listed: Vec<String> = inputs
         .iter()
         .flat_map(|i| i.config.secrets.iter().cloned())
+        .chain(args.registry_password_var.clone())
         .collect();
     Secrets::from_env(&listed, &|k| std::env::var(k).ok())
 }
 
 pub fn plan(file: Option<&Path>, args: &PlanArgs) -> Result<(), Error> {
+    let ci = CiContext::from_env(&|k| std::env::var(k).ok());
     let (inputs, source) = read_inputs(file, &args.spec)?;
-    let secrets = secrets_of(&inputs);
+    let secrets = secrets_of(&inputs, &args.spec);
     let caps = docker::find(&args.spec.docker)
         .ok()
         .map(|p| docker::probe(&p));
-    let planned = make_plan(inputs, source, &args.spec, caps.as_ref())?;
+    let planned = make_plan(inputs, source, &args.spec, &ci, caps.as_ref())?;
     let text = match args.format {
         Format::Sh => render::sh(&planned.plan, &planned.source),
         Format::Json => {
@@ -177,8 +198,10 @@ fn make_plan(
     inputs: Vec<ImageInput>,
     source: String,
     args: &SpecArgs,
+    ci: &CiContext,
     caps: Option<&docker::Capabilities>,
 ) -> Result<Planned, Error> {
+    let logins = logins(ci, args, &inputs)?;
     let (builder, reason) = docker::choose_builder(args.builder_mode(), caps);
     tracing::info!("builder: {reason}");
     if builder == plan::Builder::Legacy && args.builder_mode() == docker::BuilderMode::Auto {
@@ -192,6 +215,9 @@ fn make_plan(
             retry: args.retry(),
             keep_going: args.keep_going,
             reexport: !args.no_reexport,
+            branch: ci.branch.clone(),
+            default_branch: ci.default_branch.clone(),
+            logins,
         },
     )?;
     for w in &plan.warnings {
@@ -210,6 +236,35 @@ fn spec_path(file: Option<&Path>) -> Option<PathBuf> {
         None => Path::new(DEFAULT_SPEC)
             .is_file()
             .then(|| PathBuf::from(DEFAULT_SPEC)),
+    }
+}
+
+/// Who logs in where: `--registry-user` with `--registry-password-var` (for the registry of
+/// the first image), else the CI's own registry credentials.
+fn logins(ci: &CiContext, args: &SpecArgs, inputs: &[ImageInput]) -> Result<Vec<Login>, Error> {
+    match (&args.registry_user, &args.registry_password_var) {
+        (Some(user), Some(var)) => {
+            if std::env::var_os(var).is_none() {
+                return Err(Error::Input(format!(
+                    "--registry-password-var names {var}, which is not set\n  \
+                     hint: export {var} with the registry password (in CI: from a masked secret)"
+                )));
+            }
+            let Some(first) = inputs.first() else {
+                return Ok(Vec::new());
+            };
+            Ok(vec![Login {
+                registry: first.config.image.registry().to_string(),
+                user: user.clone(),
+                password_var: var.clone(),
+            }])
+        }
+        (Some(_), None) | (None, Some(_)) => Err(Error::Input(
+            "--registry-user and --registry-password-var go together\n  \
+             hint: name the user and the environment variable that holds the password"
+                .into(),
+        )),
+        (None, None) => Ok(ci.login.iter().cloned().collect()),
     }
 }
 
@@ -283,6 +338,25 @@ fn read_dockerfile_at(path: &Path, hint: &str) -> Result<Dockerfile, Error> {
     })?;
     dockerfile::parse_bytes(&bytes)
         .map_err(|e| error::at(&shown, e.line, e.column, &e.message, &e.hint))
+}
+
+/// The steps and their durations as a Markdown table, for GitHub's step summary.
+fn steps_markdown(outcome: &run::Outcome) -> String {
+    let mut out =
+        String::from("### layercache steps\n\n| step | result | seconds |\n|---|---|---:|\n");
+    for s in &outcome.steps {
+        let status = match s.status {
+            Status::Succeeded => "ok",
+            Status::Tolerated { .. } => "missed (tolerated)",
+            Status::Failed { .. } => "**failed**",
+        };
+        out.push_str(&format!(
+            "| {} | {status} | {:.1} |\n",
+            s.label,
+            s.duration.as_secs_f64()
+        ));
+    }
+    out
 }
 
 /// The end-of-build table: each step, how it ended and how long it took.

@@ -5,6 +5,7 @@
 //! produces a [`plan::Plan`] of [`step::Step`]s) -> `run` (spawns docker) or `render` (sh, JSON).
 //! `commands` wires them together for each subcommand.
 
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod docker;

@@ -8,6 +8,7 @@
 //! - each build reads the caches of every stage it depends on, then its own;
 //! - pushes come after every build of the image succeeded, so a failure publishes nothing.
 
+use crate::ci::Login;
 use crate::dockerfile::Dockerfile;
 use crate::error::{self, Error};
 use crate::reference::Reference;
@@ -38,6 +39,11 @@ pub struct Options {
     /// BuildKit: build each stage a second time from the local cache before pushing, so its
     /// inline cache holds every step's record (see `BuildArgs::reexport_args`).
     pub reexport: bool,
+    /// The branch being built and the default branch (tag-safe slugs), for branch caches.
+    pub branch: Option<String>,
+    pub default_branch: Option<String>,
+    /// Registries to log in to before anything else.
+    pub logins: Vec<Login>,
 }
 
 /// One image's input to the planner.
@@ -51,6 +57,8 @@ pub struct ImageInput {
 pub struct Plan {
     pub builder: Builder,
     pub keep_going: bool,
+    /// `docker login` steps, run before any image; a failure stops everything.
+    pub logins: Vec<Step>,
     pub images: Vec<ImagePlan>,
     /// Things the user should fix, found while planning (e.g. an unnamed stage).
     pub warnings: Vec<String>,
@@ -63,14 +71,17 @@ pub struct ImagePlan {
     pub dockerfile: String,
     /// Stage indices in build order, the shipped target last.
     pub targets: Vec<usize>,
-    /// Every cache ref of the built stages, in build order.
+    /// The cache ref each built stage is pushed to, in build order.
     pub cache_refs: Vec<String>,
     pub steps: Vec<Step>,
 }
 
 impl Plan {
+    /// Every step in the order it runs: logins, then each image's.
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
-        self.images.iter().flat_map(|i| i.steps.iter())
+        self.logins
+            .iter()
+            .chain(self.images.iter().flat_map(|i| i.steps.iter()))
     }
 }
 
@@ -80,12 +91,40 @@ pub fn plan(images: &[ImageInput], opts: &Options) -> Result<Plan, Error> {
         .iter()
         .map(|input| plan_image(input, opts, &mut warnings))
         .collect::<Result<Vec<_>, _>>()?;
+    let logins = opts.logins.iter().map(|l| login_step(l, opts)).collect();
     Ok(Plan {
         builder: opts.builder,
         keep_going: opts.keep_going,
+        logins,
         images,
         warnings,
     })
+}
+
+/// `docker login --password-stdin`: the password goes from its variable to docker's stdin.
+fn login_step(login: &Login, opts: &Options) -> Step {
+    Step {
+        kind: StepKind::Login,
+        program: opts.docker.clone(),
+        args: [
+            "login",
+            "--username",
+            &login.user,
+            "--password-stdin",
+            &login.registry,
+        ]
+        .map(String::from)
+        .to_vec(),
+        env: builder_env(opts.builder),
+        allow_failure: false,
+        image: String::new(),
+        stage: None,
+        reference: Some(login.registry.clone()),
+        // stdin is read once: a retry would send docker an empty password.
+        retry: Retry::ONCE,
+        output_stage: None,
+        stdin_var: Some(login.password_var.clone()),
+    }
 }
 
 fn plan_image(
@@ -98,9 +137,9 @@ fn plan_image(
     let dockerfile_path = config.dockerfile.display().to_string();
     let target = resolve_target(config, df)?;
     let targets = stages_to_build(config, df, target, &dockerfile_path, warnings)?;
-    let refs: BTreeMap<usize, String> = targets
+    let refs: BTreeMap<usize, StageRefs> = targets
         .iter()
-        .map(|&i| (i, cache_ref(&config.cache_repository, df, i).to_string()))
+        .map(|&i| (i, stage_refs(&config.cache_repository, df, i, opts)))
         .collect();
     let publish: Vec<String> = config
         .tags
@@ -125,21 +164,24 @@ fn plan_image(
             Retry::ONCE
         },
         output_stage: (kind == StepKind::Build).then(|| output_stage(df, stage)),
+        stdin_var: None,
     };
 
     let mut steps = Vec::new();
     if needs_pull(opts.builder, config.pull) {
         for (&i, r) in &refs {
-            steps.push(step(
-                StepKind::Pull,
-                vec!["pull".into(), r.clone()],
-                i,
-                Some(r.clone()),
-            ));
+            for r in &r.read {
+                steps.push(step(
+                    StepKind::Pull,
+                    vec!["pull".into(), r.clone()],
+                    i,
+                    Some(r.clone()),
+                ));
+            }
         }
     }
     for &i in &targets {
-        let tags: Vec<String> = std::iter::once(refs[&i].clone())
+        let tags: Vec<String> = std::iter::once(refs[&i].write.clone())
             .chain(publish.iter().filter(|_| i == target).cloned())
             .collect();
         let build = BuildArgs {
@@ -161,11 +203,12 @@ fn plan_image(
     }
     if config.push {
         for (&i, r) in &refs {
+            let w = &r.write;
             steps.push(step(
                 StepKind::Push,
-                vec!["push".into(), r.clone()],
+                vec!["push".into(), w.clone()],
                 i,
-                Some(r.clone()),
+                Some(w.clone()),
             ));
         }
         for p in &publish {
@@ -181,7 +224,7 @@ fn plan_image(
         name: config.image.to_string(),
         dockerfile: dockerfile_path,
         targets,
-        cache_refs: refs.into_values().collect(),
+        cache_refs: refs.into_values().map(|r| r.write).collect(),
         steps,
     })
 }
@@ -198,7 +241,7 @@ struct BuildArgs<'a> {
 
 impl BuildArgs<'_> {
     /// The build that does the work: reads the caches of every stage it depends on, then its own.
-    fn args(&self, builder: Builder, refs: &BTreeMap<usize, String>) -> Vec<String> {
+    fn args(&self, builder: Builder, refs: &BTreeMap<usize, StageRefs>) -> Vec<String> {
         let mut args: Vec<String> = vec!["build".into()];
         if builder == Builder::BuildKit {
             // Plain progress keeps `#N CACHED` lines readable in CI logs and for the report.
@@ -214,7 +257,9 @@ impl BuildArgs<'_> {
             .into_iter()
             .filter(|a| refs.contains_key(a));
         for s in ancestors.chain([self.stage]) {
-            args.extend(["--cache-from".into(), refs[&s].clone()]);
+            for r in &refs[&s].read {
+                args.extend(["--cache-from".into(), r.clone()]);
+            }
         }
         if builder == Builder::BuildKit {
             args.extend(["--build-arg".into(), "BUILDKIT_INLINE_CACHE=1".into()]);
@@ -299,10 +344,7 @@ fn resolve_target(config: &ImageConfig, df: &Dockerfile) -> Result<usize, Error>
         return Ok(df.stages.len().saturating_sub(1));
     };
     df.find_stage(name).ok_or_else(|| {
-        error::at(
-            &config.origin,
-            0,
-            0,
+        config.target_place.error(
             &format!(
                 "target `{name}` is not a stage of {}",
                 config.dockerfile.display()
@@ -365,7 +407,17 @@ fn chosen_stage(
     needed: &[usize],
     name: &str,
 ) -> Result<usize, Error> {
-    let place = |msg: String, hint: String| error::at(&config.origin, 0, 0, &msg, &hint);
+    // Where the name is written: a name listed twice fails the same way both times.
+    let written = config
+        .cache_stages
+        .iter()
+        .flatten()
+        .position(|n| n == name)
+        .and_then(|k| config.cache_stage_places.get(k));
+    let place = |msg: String, hint: String| match written {
+        Some(at) => at.error(&msg, &hint),
+        None => error::at(&config.origin, 0, 0, &msg, &hint),
+    };
     let i = df.find_stage(name).ok_or_else(|| {
         place(
             format!(
@@ -418,6 +470,48 @@ pub fn cache_ref(repo: &Reference, df: &Dockerfile, i: usize) -> Reference {
     repo.with_tag(&tag)
 }
 
+/// Where a stage's cache is written and read.
+struct StageRefs {
+    /// Pushed: the branch's own cache, `cache-<stage>-<branch>`, or `cache-<stage>`.
+    write: String,
+    /// Read, in order: the branch's own cache, the default branch's, the plain one, so the
+    /// first build of a new branch starts warm from its base.
+    read: Vec<String>,
+}
+
+fn stage_refs(repo: &Reference, df: &Dockerfile, i: usize, opts: &Options) -> StageRefs {
+    let plain = cache_ref(repo, df, i);
+    let base_tag = plain.tag.clone().unwrap_or_default();
+    let on_branch = |branch: &str| {
+        // Tags are at most 128 characters: shorten the branch, never the stage.
+        let room = 128usize.saturating_sub(base_tag.len() + 1).max(1);
+        let branch: String = branch.chars().take(room).collect();
+        plain
+            .with_tag(&format!(
+                "{base_tag}-{}",
+                branch.trim_end_matches(['-', '.'])
+            ))
+            .to_string()
+    };
+    let mut read: Vec<String> = Vec::new();
+    for r in [
+        opts.branch.as_deref().map(on_branch),
+        opts.default_branch.as_deref().map(on_branch),
+        Some(plain.to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if !read.contains(&r) {
+            read.push(r);
+        }
+    }
+    StageRefs {
+        write: read[0].clone(),
+        read,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,6 +542,9 @@ mod tests {
             retry: Retry::ONCE,
             keep_going: false,
             reexport: false,
+            branch: None,
+            default_branch: None,
+            logins: Vec::new(),
         }
     }
 

@@ -31,6 +31,15 @@ pub fn sh(plan: &Plan, source: &str) -> String {
     if keep_going {
         out.push_str("failed=''\n");
     }
+    if !plan.logins.is_empty() {
+        out.push_str(
+            "\n# Registry logins: each password goes from its variable to docker's stdin.\n",
+        );
+        for step in &plan.logins {
+            out.push_str(&step_line(step, &common));
+            out.push('\n');
+        }
+    }
     for image in &plan.images {
         out.push_str(&format!("\n# {}: {}\n", image.name, image.dockerfile));
         if keep_going {
@@ -131,6 +140,15 @@ fn step_line(step: &Step, common: &BTreeMap<String, String>) -> String {
             words.push("env".into());
         }
     }
+    if let Some(var) = &step.stdin_var {
+        // The script names the variable; its value never appears in the text.
+        words.extend([
+            "printf".into(),
+            "'%s'".into(),
+            format!("\"${var}\""),
+            "|".into(),
+        ]);
+    }
     words.extend(assignments);
     words.extend(step.argv().iter().map(|a| quote(a)));
     let mut line = words.join(" ");
@@ -164,21 +182,7 @@ pub fn json(plan: &Plan, dockerfiles: &[&Dockerfile]) -> Value {
                 .iter()
                 .map(|s| json!({"index": s.index, "name": s.name, "from": s.from, "depends_on": s.depends_on}))
                 .collect();
-            let steps: Vec<Value> = image
-                .steps
-                .iter()
-                .map(|s| {
-                    json!({
-                        "kind": s.kind,
-                        "argv": s.argv(),
-                        "env": s.env,
-                        "allow_failure": s.allow_failure,
-                        "stage": s.stage,
-                        "reference": s.reference,
-                        "tries": s.retry.tries,
-                    })
-                })
-                .collect();
+            let steps: Vec<Value> = image.steps.iter().map(step_json).collect();
             json!({
                 "name": image.name,
                 "dockerfile": image.dockerfile,
@@ -189,7 +193,22 @@ pub fn json(plan: &Plan, dockerfiles: &[&Dockerfile]) -> Value {
             })
         })
         .collect();
-    json!({"builder": plan.builder, "images": images, "warnings": plan.warnings})
+    let logins: Vec<Value> = plan.logins.iter().map(step_json).collect();
+    json!({"builder": plan.builder, "logins": logins, "images": images, "warnings": plan.warnings})
+}
+
+fn step_json(s: &Step) -> Value {
+    json!({
+        "kind": s.kind,
+        "argv": s.argv(),
+        "env": s.env,
+        "allow_failure": s.allow_failure,
+        "stage": s.stage,
+        "reference": s.reference,
+        "tries": s.retry.tries,
+        // Only the variable's name: the value never enters a plan.
+        "stdin": s.stdin_var.as_ref().map(|v| json!({"env": v})),
+    })
 }
 
 #[cfg(test)]

@@ -120,28 +120,76 @@ fn forward(pid: i32, signal: i32) {
     }
 }
 
+/// How step headers look in the log: plain, or the CI's collapsible sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogStyle {
+    /// `[2/5] build base`
+    Plain,
+    /// GitLab's `section_start` / `section_end` markers: each step a collapsible section.
+    GitLab,
+    /// GitHub Actions' `::group::` / `::endgroup::` workflow commands.
+    GitHub,
+}
+
+impl LogStyle {
+    fn open(self, n: usize, header: &str) -> String {
+        match self {
+            LogStyle::Plain => header.to_string(),
+            LogStyle::GitLab => format!(
+                "\x1b[0Ksection_start:{}:layercache_step_{n}[collapsed=true]\r\x1b[0K{header}",
+                unix_time()
+            ),
+            LogStyle::GitHub => format!("::group::{header}"),
+        }
+    }
+
+    fn close(self, n: usize) -> Option<String> {
+        match self {
+            LogStyle::Plain => None,
+            LogStyle::GitLab => Some(format!(
+                "\x1b[0Ksection_end:{}:layercache_step_{n}\r\x1b[0K",
+                unix_time()
+            )),
+            LogStyle::GitHub => Some("::endgroup::".to_string()),
+        }
+    }
+}
+
+fn unix_time() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// Lines kept per step for the summary and report; output beyond this is still streamed.
 const MAX_KEPT_LINES: usize = 200_000;
 
 /// Runs every step in order; `log` receives headers, docker's output and warnings.
 /// A failure stops the run, or with `keep_going` only the rest of that image's steps.
-pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts) -> Outcome {
+pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts, style: LogStyle) -> Outcome {
     let total = plan.steps().count();
     let mut outcome = Outcome::default();
     let mut failures = Vec::new();
     let mut n = 0;
-    'images: for image in &plan.images {
-        for (k, step) in image.steps.iter().enumerate() {
+    // The logins come first, as a group of their own; their failure stops everything.
+    let groups = std::iter::once((None, &plan.logins))
+        .chain(plan.images.iter().map(|i| (Some(&i.name), &i.steps)));
+    'images: for (image, steps) in groups {
+        for (k, step) in steps.iter().enumerate() {
             n += 1;
             if let Some(signal) = interrupts.received() {
                 outcome.interrupted = Some(signal);
                 break 'images;
             }
-            let _ = writeln!(log, "[{n}/{total}] {}", step.label());
+            let header = format!("[{n}/{total}] {}", step.label());
+            let _ = writeln!(log, "{}", style.open(n, &header));
             let result = StepOutcome {
                 position: n - 1,
                 ..run_step(step, log, interrupts)
             };
+            if let Some(close) = style.close(n) {
+                let _ = writeln!(log, "{close}");
+            }
             let status = result.status.clone();
             outcome.steps.push(result);
             if let Some(signal) = interrupts.received() {
@@ -168,14 +216,13 @@ pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts) -> Outcome
                 }
                 Status::Failed { reason } => {
                     failures.push(failure_message(step, n, total, &reason));
-                    if !plan.keep_going {
+                    let Some(image) = image.filter(|_| plan.keep_going) else {
                         break 'images;
-                    }
-                    n += image.steps.len() - k - 1;
+                    };
+                    n += steps.len() - k - 1;
                     let _ = writeln!(
                         log,
-                        "{} failed; --keep-going: going on with the next image",
-                        image.name
+                        "{image} failed; --keep-going: going on with the next image"
                     );
                     continue 'images;
                 }
@@ -195,12 +242,18 @@ pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts) -> Outcome
 }
 
 fn failure_message(step: &Step, n: usize, total: usize, reason: &str) -> String {
+    let image = if step.image.is_empty() {
+        String::new()
+    } else {
+        format!(" (image {})", step.image)
+    };
     let mut msg = format!(
-        "step {n}/{total} failed: {} (image {})\n  {}",
-        step.label(),
-        step.image,
-        reason
+        "step {n}/{total} failed: {}{image}\n  {reason}",
+        step.label()
     );
+    if step.kind == StepKind::Login {
+        msg.push_str("\n  hint: check the registry user and the password variable; nothing was built or pushed");
+    }
     if matches!(step.kind, StepKind::Push | StepKind::Pull) {
         if let Some(registry) = step.reference.as_deref().and_then(registry_of) {
             msg.push_str(&format!(
@@ -290,17 +343,39 @@ fn says_absent(output: &[String]) -> bool {
 
 /// One try: spawn, stream, wait.
 fn run_once(step: &Step, log: &mut dyn Write, interrupts: &Interrupts) -> (Status, Vec<String>) {
+    // The secret for stdin is read here, at the last moment, and never kept or logged.
+    let stdin = match &step.stdin_var {
+        None => None,
+        Some(var) => match std::env::var(var) {
+            Ok(value) => Some(value),
+            Err(_) => {
+                let reason = format!(
+                    "the environment variable {var} (the password for {}) is not set",
+                    step.label()
+                );
+                return (Status::Failed { reason }, Vec::new());
+            }
+        },
+    };
     let mut command = Command::new(&step.program);
     command
         .args(&step.args)
         .envs(&step.env)
-        .stdin(Stdio::null())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     tracing::debug!(argv = ?step.argv(), env = ?step.env, "spawning");
     let (status, (output, errors)) = match command.spawn() {
         Ok(mut child) => {
             interrupts.child_started(child.id());
+            if let (Some(value), Some(mut pipe)) = (stdin, child.stdin.take()) {
+                // Dropping the pipe closes it, so docker sees the end of the password.
+                let _ = pipe.write_all(value.as_bytes());
+            }
             let output = stream(child.stdout.take(), child.stderr.take(), log);
             let status = child.wait().map_err(|e| e.to_string());
             interrupts.child_ended();

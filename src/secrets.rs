@@ -51,6 +51,11 @@ impl Secrets {
         Secrets { values }
     }
 
+    /// The values, for CI systems that mask them in their own logs (GitHub's `::add-mask::`).
+    pub fn values(&self) -> &[String] {
+        &self.values
+    }
+
     pub fn mask(&self, text: &str) -> String {
         let mut out = text.to_string();
         for v in &self.values {

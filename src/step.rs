@@ -8,6 +8,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StepKind {
+    Login,
     Pull,
     Build,
     /// The same build again from the local cache, so the pushed inline cache is complete.
@@ -38,6 +39,9 @@ pub struct Step {
     /// The stage as the builder's output names it (`builder`, `stage-1`, or empty for a
     /// single unnamed stage), for build steps; the report and conditions read it.
     pub output_stage: Option<String>,
+    /// The environment variable whose value is written to the step's stdin (a registry
+    /// password for `docker login --password-stdin`); the value itself is never in the plan.
+    pub stdin_var: Option<String>,
 }
 
 /// Tries and backoff for a step that talks to a registry.
@@ -88,6 +92,7 @@ impl Step {
         match self.kind {
             StepKind::Build => format!("build {}", self.stage.as_deref().unwrap_or("image")),
             StepKind::Reexport => format!("re-export {}", self.stage.as_deref().unwrap_or("image")),
+            StepKind::Login => format!("login {}", self.reference.as_deref().unwrap_or("")),
             StepKind::Pull => format!("pull {}", self.reference.as_deref().unwrap_or("")),
             StepKind::Push => format!("push {}", self.reference.as_deref().unwrap_or("")),
         }

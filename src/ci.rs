@@ -1,0 +1,294 @@
+//! Which CI system this run is in, read from the variables each one documents, as a plain
+//! [`CiContext`] value that the spec, the planner and the executor are given. Nothing else in
+//! layercache reads CI variables.
+//!
+//! - GitLab CI: `GITLAB_CI`, `CI_COMMIT_SHA`, `CI_COMMIT_REF_NAME` / `CI_COMMIT_REF_SLUG`,
+//!   `CI_DEFAULT_BRANCH`, `CI_COMMIT_TAG`, `CI_REGISTRY`, `CI_REGISTRY_IMAGE`,
+//!   `CI_REGISTRY_USER`, `CI_REGISTRY_PASSWORD`.
+//! - GitHub Actions: `GITHUB_ACTIONS`, `GITHUB_SHA`, `GITHUB_REF_NAME`, `GITHUB_REF_TYPE`,
+//!   `GITHUB_HEAD_REF` (a pull request's branch), `GITHUB_BASE_REF`, `GITHUB_REPOSITORY`,
+//!   `GITHUB_ACTOR`, `GITHUB_TOKEN` (when the workflow passes it), `GITHUB_STEP_SUMMARY`, and the
+//!   event payload at `GITHUB_EVENT_PATH` for the repository's default branch.
+//! - CircleCI: `CIRCLECI`, `CIRCLE_SHA1`, `CIRCLE_BRANCH`, `CIRCLE_TAG`,
+//!   `CIRCLE_PROJECT_USERNAME`, `CIRCLE_PROJECT_REPONAME`.
+
+use crate::reference::slug_tag;
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    #[default]
+    Local,
+    GitLab,
+    GitHub,
+    CircleCI,
+}
+
+impl Platform {
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Local => "a local run",
+            Platform::GitLab => "GitLab CI",
+            Platform::GitHub => "GitHub Actions",
+            Platform::CircleCI => "CircleCI",
+        }
+    }
+}
+
+/// A `docker login` the run can do: the password stays in the named variable, and reaches
+/// docker only through its stdin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Login {
+    pub registry: String,
+    pub user: String,
+    pub password_var: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CiContext {
+    pub platform: Platform,
+    pub sha: Option<String>,
+    /// The branch being built, as a tag-safe slug.
+    pub branch: Option<String>,
+    /// The repository's default branch, as a tag-safe slug.
+    pub default_branch: Option<String>,
+    /// The git tag being built, as a tag-safe slug.
+    pub git_tag: Option<String>,
+    /// The image repository the CI's own registry offers this project.
+    pub image: Option<String>,
+    pub login: Option<Login>,
+    /// GitHub Actions' step summary file.
+    pub step_summary: Option<PathBuf>,
+}
+
+/// Room left in a 128-character tag after `cache-<stage>-`, for a branch: stage names are
+/// short in practice, and a slug this long still tells branches apart.
+const BRANCH_SLUG_LEN: usize = 63;
+
+impl CiContext {
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> CiContext {
+        let var = |k: &str| env(k).filter(|v| !v.is_empty());
+        let slug = |v: Option<String>| v.map(|v| slug_tag(&v, BRANCH_SLUG_LEN));
+        if var("GITLAB_CI").is_some() {
+            let login = match (
+                var("CI_REGISTRY"),
+                var("CI_REGISTRY_USER"),
+                var("CI_REGISTRY_PASSWORD"),
+            ) {
+                (Some(registry), Some(user), Some(_)) => Some(Login {
+                    registry,
+                    user,
+                    password_var: "CI_REGISTRY_PASSWORD".into(),
+                }),
+                _ => None,
+            };
+            let tag = var("CI_COMMIT_TAG");
+            let branch = if tag.is_some() {
+                None
+            } else {
+                var("CI_COMMIT_REF_SLUG").or(var("CI_COMMIT_REF_NAME"))
+            };
+            return CiContext {
+                platform: Platform::GitLab,
+                sha: var("CI_COMMIT_SHA"),
+                branch: slug(branch),
+                default_branch: slug(var("CI_DEFAULT_BRANCH")),
+                git_tag: slug(tag),
+                image: var("CI_REGISTRY_IMAGE"),
+                login,
+                step_summary: None,
+            };
+        }
+        if var("GITHUB_ACTIONS").is_some() {
+            let is_tag = var("GITHUB_REF_TYPE").as_deref() == Some("tag");
+            let branch = if is_tag {
+                None
+            } else {
+                var("GITHUB_HEAD_REF").or(var("GITHUB_REF_NAME"))
+            };
+            let default_branch = var("GITHUB_EVENT_PATH")
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+                .and_then(|event| {
+                    event["repository"]["default_branch"]
+                        .as_str()
+                        .map(String::from)
+                })
+                .or(var("GITHUB_BASE_REF"));
+            let login = match (var("GITHUB_ACTOR"), var("GITHUB_TOKEN")) {
+                (Some(user), Some(_)) => Some(Login {
+                    registry: "ghcr.io".into(),
+                    user,
+                    password_var: "GITHUB_TOKEN".into(),
+                }),
+                _ => None,
+            };
+            return CiContext {
+                platform: Platform::GitHub,
+                sha: var("GITHUB_SHA"),
+                branch: slug(branch),
+                default_branch: slug(default_branch),
+                git_tag: slug(if is_tag { var("GITHUB_REF_NAME") } else { None }),
+                image: var("GITHUB_REPOSITORY").map(|r| format!("ghcr.io/{}", r.to_lowercase())),
+                login,
+                step_summary: var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+            };
+        }
+        if var("CIRCLECI").is_some() {
+            let image = match (
+                var("CIRCLE_PROJECT_USERNAME"),
+                var("CIRCLE_PROJECT_REPONAME"),
+            ) {
+                (Some(user), Some(repo)) => Some(format!("{user}/{repo}").to_lowercase()),
+                _ => None,
+            };
+            let tag = var("CIRCLE_TAG");
+            return CiContext {
+                platform: Platform::CircleCI,
+                sha: var("CIRCLE_SHA1"),
+                branch: slug(if tag.is_some() {
+                    None
+                } else {
+                    var("CIRCLE_BRANCH")
+                }),
+                default_branch: None,
+                git_tag: slug(tag),
+                image,
+                login: None,
+                step_summary: None,
+            };
+        }
+        CiContext::default()
+    }
+
+    /// The tags to publish when the spec names none: the commit SHA, and the branch or git tag.
+    pub fn default_tags(&self) -> Vec<String> {
+        let sha = self.sha.as_deref().map(|s| slug_tag(s, 128));
+        sha.into_iter()
+            .chain(self.git_tag.clone().or_else(|| self.branch.clone()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(vars: &[(&str, &str)]) -> CiContext {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        CiContext::from_env(&move |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    }
+
+    /// Variables as GitLab sets them for a branch pipeline.
+    const GITLAB: &[(&str, &str)] = &[
+        ("GITLAB_CI", "true"),
+        ("CI_COMMIT_SHA", "1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c"),
+        ("CI_COMMIT_REF_NAME", "feature/Login-Page"),
+        ("CI_COMMIT_REF_SLUG", "feature-login-page"),
+        ("CI_DEFAULT_BRANCH", "main"),
+        ("CI_REGISTRY", "registry.gitlab.com"),
+        ("CI_REGISTRY_IMAGE", "registry.gitlab.com/team/app"),
+        ("CI_REGISTRY_USER", "gitlab-ci-token"),
+        ("CI_REGISTRY_PASSWORD", "glcbt-secret"),
+    ];
+
+    #[test]
+    fn gitlab_branch_pipeline() {
+        let c = ctx(GITLAB);
+        assert_eq!(c.platform, Platform::GitLab);
+        assert_eq!(c.branch.as_deref(), Some("feature-login-page"));
+        assert_eq!(c.default_branch.as_deref(), Some("main"));
+        assert_eq!(c.image.as_deref(), Some("registry.gitlab.com/team/app"));
+        assert_eq!(
+            c.default_tags(),
+            [
+                "1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c",
+                "feature-login-page"
+            ]
+        );
+        let login = c.login.unwrap();
+        assert_eq!(
+            (login.registry.as_str(), login.user.as_str()),
+            ("registry.gitlab.com", "gitlab-ci-token")
+        );
+        assert_eq!(login.password_var, "CI_REGISTRY_PASSWORD");
+    }
+
+    #[test]
+    fn gitlab_tag_pipeline_publishes_the_tag() {
+        let mut vars = GITLAB.to_vec();
+        vars.push(("CI_COMMIT_TAG", "v1.2.0"));
+        let c = ctx(&vars);
+        assert_eq!(c.branch, None);
+        assert_eq!(
+            c.default_tags(),
+            ["1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c", "v1.2.0"]
+        );
+    }
+
+    #[test]
+    fn github_pull_request_uses_the_head_branch_and_the_event_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let event = dir.path().join("event.json");
+        std::fs::write(&event, r#"{"repository": {"default_branch": "trunk"}}"#).unwrap();
+        let c = ctx(&[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_SHA", "abc123"),
+            ("GITHUB_REF_NAME", "42/merge"),
+            ("GITHUB_REF_TYPE", "branch"),
+            ("GITHUB_HEAD_REF", "Fix/Thing"),
+            ("GITHUB_BASE_REF", "main"),
+            ("GITHUB_REPOSITORY", "Octo-Org/My-App"),
+            ("GITHUB_ACTOR", "octocat"),
+            ("GITHUB_TOKEN", "ghs_secret"),
+            ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+            ("GITHUB_STEP_SUMMARY", "/tmp/summary.md"),
+        ]);
+        assert_eq!(c.platform, Platform::GitHub);
+        assert_eq!(c.branch.as_deref(), Some("fix-thing"));
+        assert_eq!(c.default_branch.as_deref(), Some("trunk"));
+        assert_eq!(c.image.as_deref(), Some("ghcr.io/octo-org/my-app"));
+        assert_eq!(c.default_tags(), ["abc123", "fix-thing"]);
+        assert_eq!(c.login.unwrap().password_var, "GITHUB_TOKEN");
+        assert_eq!(c.step_summary, Some(PathBuf::from("/tmp/summary.md")));
+    }
+
+    #[test]
+    fn github_push_without_event_falls_back_to_base_ref_or_nothing() {
+        let c = ctx(&[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_REF_NAME", "main"),
+            ("GITHUB_REF_TYPE", "branch"),
+        ]);
+        assert_eq!(c.branch.as_deref(), Some("main"));
+        assert_eq!(c.default_branch, None);
+        assert_eq!(c.login, None);
+    }
+
+    #[test]
+    fn circleci_branch_and_tag() {
+        let c = ctx(&[
+            ("CIRCLECI", "true"),
+            ("CIRCLE_SHA1", "def456"),
+            ("CIRCLE_BRANCH", "release/2.0"),
+            ("CIRCLE_PROJECT_USERNAME", "Acme"),
+            ("CIRCLE_PROJECT_REPONAME", "Web"),
+        ]);
+        assert_eq!(c.platform, Platform::CircleCI);
+        assert_eq!(c.branch.as_deref(), Some("release-2.0"));
+        assert_eq!(c.image.as_deref(), Some("acme/web"));
+        assert_eq!(c.default_tags(), ["def456", "release-2.0"]);
+    }
+
+    #[test]
+    fn a_local_run_has_no_defaults() {
+        let c = ctx(&[("HOME", "/root")]);
+        assert_eq!(c, CiContext::default());
+        assert!(c.default_tags().is_empty());
+    }
+}

@@ -1,0 +1,260 @@
+//! Under GitLab CI, GitHub Actions and CircleCI (their variables recorded here): branch-aware
+//! caches, the registry login through stdin, and no secret in any argv or output.
+
+mod common;
+use common::{Output, Test};
+
+const MULTI: &str = "FROM busybox:1.36 AS builder\nRUN echo deps\nCOPY . /src\nFROM busybox:1.36 AS final\nCOPY --from=builder /src /app\n";
+const PASSWORD: &str = "glcbt-Pa55word-xyz";
+
+fn gitlab(test: Test) -> Test {
+    test.env("GITLAB_CI", "true")
+        .env("CI_COMMIT_SHA", "1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c")
+        .env("CI_COMMIT_REF_NAME", "feature/Login-Page")
+        .env("CI_COMMIT_REF_SLUG", "feature-login-page")
+        .env("CI_DEFAULT_BRANCH", "main")
+        .env("CI_REGISTRY", "registry.gitlab.com")
+        .env("CI_REGISTRY_IMAGE", "registry.gitlab.com/team/app")
+        .env("CI_REGISTRY_USER", "gitlab-ci-token")
+        .env("CI_REGISTRY_PASSWORD", PASSWORD)
+}
+
+fn multi() -> Test {
+    Test::new()
+        .dockerfile(MULTI)
+        .spec("image: registry.gitlab.com/team/app\ntags: [v1]\n")
+        .buildkit_client()
+}
+
+/// Everything but the login's stdin, where the password belongs, and GitHub's `::add-mask::`
+/// lines, the runner's command to hide the value (the runner does not print them).
+fn all_but_stdin(out: &Output) -> String {
+    let argv: Vec<String> = out.all_calls.iter().map(|c| c.argv.join(" ")).collect();
+    let stdout: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect();
+    format!("{}\n{}\n{}", stdout.join("\n"), out.stderr, argv.join("\n"))
+}
+
+#[test]
+fn gitlab_logs_in_through_stdin_first() {
+    let out = gitlab(multi()).args(&["build"]).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let first = &out.calls()[0];
+    assert_eq!(
+        first.line(),
+        "login --username gitlab-ci-token --password-stdin registry.gitlab.com"
+    );
+    assert_eq!(first.stdin.as_deref(), Some(PASSWORD));
+    assert!(
+        !all_but_stdin(&out).contains(PASSWORD),
+        "{}",
+        all_but_stdin(&out)
+    );
+}
+
+#[test]
+fn branch_caches_are_read_in_order_and_only_the_branch_is_written() {
+    let out = gitlab(multi()).args(&["build"]).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let build = &out.lines()[1];
+    let r = "registry.gitlab.com/team/app";
+    assert!(
+        build.contains(&format!(
+            "--cache-from {r}:cache-builder-feature-login-page --cache-from {r}:cache-builder-main \
+             --cache-from {r}:cache-builder "
+        )),
+        "{build}"
+    );
+    let pushes: Vec<String> = out
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("push"))
+        .collect();
+    assert_eq!(
+        pushes,
+        [
+            format!("push {r}:cache-builder-feature-login-page"),
+            format!("push {r}:cache-final-feature-login-page"),
+            format!("push {r}:v1"),
+        ]
+    );
+}
+
+#[test]
+fn the_default_branch_reads_its_own_cache_once() {
+    let out = gitlab(multi())
+        .env("CI_COMMIT_REF_NAME", "main")
+        .env("CI_COMMIT_REF_SLUG", "main")
+        .args(&["build"])
+        .run();
+    let build = &out.lines()[1];
+    assert_eq!(
+        build.matches("cache-builder-main").count(),
+        2,
+        "read and tagged once each: {build}"
+    );
+}
+
+#[test]
+fn the_sh_script_reads_the_password_from_its_variable() {
+    let test = gitlab(multi());
+    let script = test.clone().args(&["plan", "--format", "sh"]).run();
+    assert_eq!(script.code, 0, "{}", script.stderr);
+    assert!(
+        script.stdout.contains(
+            "printf '%s' \"$CI_REGISTRY_PASSWORD\" | docker login --username gitlab-ci-token --password-stdin registry.gitlab.com"
+        ),
+        "{}",
+        script.stdout
+    );
+    assert!(!script.stdout.contains(PASSWORD));
+    let json = test.clone().args(&["plan", "--format", "json"]).run();
+    assert!(
+        json.stdout.contains("\"env\": \"CI_REGISTRY_PASSWORD\""),
+        "{}",
+        json.stdout
+    );
+    assert!(!json.stdout.contains(PASSWORD));
+    let built = test.clone().args(&["build"]).run();
+    let by_sh = test.run_sh(&script.stdout);
+    assert_eq!(by_sh.code, 0, "{}", by_sh.stderr);
+    assert_eq!(by_sh.calls(), built.calls());
+}
+
+#[test]
+fn a_failed_login_stops_everything() {
+    let out = gitlab(multi()).fail_on("login *").args(&["build"]).run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.calls().len(), 1);
+    assert!(
+        out.stderr
+            .contains("step 1/8 failed: login registry.gitlab.com"),
+        "{}",
+        out.stderr
+    );
+    assert!(!all_but_stdin(&out).contains(PASSWORD));
+}
+
+#[test]
+fn github_logs_in_to_ghcr_with_the_token() {
+    let out = multi()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_SHA", "abc123")
+        .env("GITHUB_REF_NAME", "main")
+        .env("GITHUB_REF_TYPE", "branch")
+        .env("GITHUB_REPOSITORY", "Octo/App")
+        .env("GITHUB_ACTOR", "octocat")
+        .env("GITHUB_TOKEN", "ghs_T0kenValue")
+        .args(&["build"])
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.calls()[0].line(),
+        "login --username octocat --password-stdin ghcr.io"
+    );
+    assert_eq!(out.calls()[0].stdin.as_deref(), Some("ghs_T0kenValue"));
+    assert!(!all_but_stdin(&out).contains("ghs_T0kenValue"));
+}
+
+#[test]
+fn explicit_registry_credentials_need_both_flags() {
+    let out = multi()
+        .env("MY_PW", "my-registry-pw")
+        .args(&[
+            "build",
+            "--registry-user",
+            "bot",
+            "--registry-password-var",
+            "MY_PW",
+        ])
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.calls()[0].line(),
+        "login --username bot --password-stdin registry.gitlab.com"
+    );
+    assert_eq!(out.calls()[0].stdin.as_deref(), Some("my-registry-pw"));
+    assert!(!all_but_stdin(&out).contains("my-registry-pw"));
+    let half = multi().args(&["build", "--registry-user", "bot"]).run();
+    assert_eq!(half.code, 2);
+    let unset = multi()
+        .args(&[
+            "build",
+            "--registry-user",
+            "bot",
+            "--registry-password-var",
+            "NOPE_UNSET",
+        ])
+        .run();
+    assert_eq!(unset.code, 2, "{}", unset.stderr);
+    assert!(unset.stderr.contains("NOPE_UNSET"), "{}", unset.stderr);
+    assert!(unset.calls().is_empty());
+}
+
+#[test]
+fn gitlab_steps_are_collapsible_sections() {
+    let out = gitlab(multi()).args(&["build"]).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let starts = out.stderr.matches("section_start:").count();
+    let ends = out.stderr.matches("section_end:").count();
+    assert_eq!((starts, ends), (8, 8), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(":layercache_step_2[collapsed=true]\r\x1b[0K[2/8] build builder"),
+        "{:?}",
+        out.stderr
+    );
+}
+
+#[test]
+fn github_steps_are_groups_and_secrets_are_masked_by_the_runner_too() {
+    let test = multi()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_REF_NAME", "main")
+        .env("GITHUB_REF_TYPE", "branch")
+        .env("GITHUB_ACTOR", "octocat")
+        .env("GITHUB_TOKEN", "ghs_T0kenValue");
+    let summary = test.path().join("summary.md");
+    let out = test
+        .clone()
+        .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
+        .args(&["build"])
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr.matches("::group::").count(),
+        out.stderr.matches("::endgroup::").count()
+    );
+    assert!(
+        out.stderr.contains("::group::[1/8] login ghcr.io"),
+        "{}",
+        out.stderr
+    );
+    // The one place the value may appear: the runner's command to mask it, which it does not print.
+    assert!(
+        out.stdout.contains("::add-mask::ghs_T0kenValue"),
+        "{}",
+        out.stdout
+    );
+    assert!(!all_but_stdin(&out).contains("ghs_T0kenValue"));
+    let md = std::fs::read_to_string(summary).unwrap();
+    assert!(md.contains("| step | result | seconds |"), "{md}");
+    assert!(md.contains("| build builder | ok |"), "{md}");
+    assert!(md.contains("### layercache cache report"), "{md}");
+}
+
+#[test]
+fn a_local_run_has_plain_headers() {
+    let out = multi().args(&["build"]).run();
+    assert!(
+        out.stderr
+            .lines()
+            .any(|l| l.starts_with("[1/7] build builder")),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("::group::") && !out.stderr.contains("section_start"));
+}
