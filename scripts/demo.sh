@@ -21,8 +21,11 @@ export LAYERCACHE_DOCKER=$LAYERCACHE_E2E_BUILDKIT_DOCKER
 docker=$LAYERCACHE_DOCKER
 repo=$LAYERCACHE_REGISTRY/examples/multi-stage
 
+# A fresh CI runner: no local image of the example, no BuildKit cache.
 wipe() {
-    "$docker" images --format '{{.Repository}}:{{.Tag}}' | grep "^$repo:" | xargs -r "$docker" rmi -f >/dev/null
+    local images
+    images=$("$docker" images --format '{{.Repository}}:{{.Tag}}' | grep "^$repo:" || true)
+    [ -z "$images" ] || "$docker" rmi -f $images >/dev/null
     "$docker" builder prune -af >/dev/null
 }
 
