@@ -309,6 +309,8 @@ impl SpecArgs {
                 (_, true) => Some(false),
                 _ => None,
             },
+            // The CI's defaults are filled in by the caller, which holds the CiContext.
+            ..Overrides::default()
         })
     }
 

@@ -35,7 +35,7 @@ struct Planned {
 
 pub fn build(file: Option<&Path>, args: &BuildArgs) -> Result<(), Error> {
     let ci = CiContext::from_env(&|k| std::env::var(k).ok());
-    let (inputs, source) = read_inputs(file, &args.spec)?;
+    let (inputs, source) = read_inputs(file, &args.spec, &ci)?;
     let secrets = secrets_of(&inputs, &args.spec);
     // Everything docker and the executor print passes through the mask.
     let mut stderr = MaskingWriter::new(std::io::stderr(), secrets.clone());
@@ -137,13 +137,18 @@ fn secrets_of(inputs: &[ImageInput], args: &SpecArgs) -> Secrets {
         .iter()
         .flat_map(|i| i.config.secrets.iter().cloned())
         .chain(args.registry_password_var.clone())
+        .chain(
+            inputs
+                .iter()
+                .filter_map(|i| i.config.registry_login.as_ref().map(|(_, var)| var.clone())),
+        )
         .collect();
     Secrets::from_env(&listed, &|k| std::env::var(k).ok())
 }
 
 pub fn plan(file: Option<&Path>, args: &PlanArgs) -> Result<(), Error> {
     let ci = CiContext::from_env(&|k| std::env::var(k).ok());
-    let (inputs, source) = read_inputs(file, &args.spec)?;
+    let (inputs, source) = read_inputs(file, &args.spec, &ci)?;
     let secrets = secrets_of(&inputs, &args.spec);
     let caps = docker::find(&args.spec.docker)
         .ok()
@@ -177,9 +182,17 @@ fn write_stdout(text: &str) -> Result<(), Error> {
 }
 
 /// Reads the spec and the Dockerfiles: every input error surfaces here, before docker is run.
-fn read_inputs(file: Option<&Path>, args: &SpecArgs) -> Result<(Vec<ImageInput>, String), Error> {
+fn read_inputs(
+    file: Option<&Path>,
+    args: &SpecArgs,
+    ci: &CiContext,
+) -> Result<(Vec<ImageInput>, String), Error> {
     let env = |k: &str| std::env::var(k).ok();
-    let overrides = args.overrides(&env)?;
+    let overrides = spec::Overrides {
+        fallback_image: ci.image.clone(),
+        fallback_tags: ci.default_tags(),
+        ..args.overrides(&env)?
+    };
     let (configs, source) = match spec_path(file) {
         Some(path) => (
             spec::load(&path, &env, &overrides)?,
@@ -240,32 +253,55 @@ fn spec_path(file: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// Who logs in where: `--registry-user` with `--registry-password-var` (for the registry of
-/// the first image), else the CI's own registry credentials.
+/// the first image); else each image's `registry_user` / `registry_password_var`; else the
+/// CI's own registry credentials. One login per registry.
 fn logins(ci: &CiContext, args: &SpecArgs, inputs: &[ImageInput]) -> Result<Vec<Login>, Error> {
-    match (&args.registry_user, &args.registry_password_var) {
-        (Some(user), Some(var)) => {
-            if std::env::var_os(var).is_none() {
-                return Err(Error::Input(format!(
-                    "--registry-password-var names {var}, which is not set\n  \
-                     hint: export {var} with the registry password (in CI: from a masked secret)"
-                )));
-            }
-            let Some(first) = inputs.first() else {
-                return Ok(Vec::new());
-            };
-            Ok(vec![Login {
-                registry: first.config.image.registry().to_string(),
-                user: user.clone(),
-                password_var: var.clone(),
-            }])
+    let mut logins: Vec<Login> = Vec::new();
+    match (
+        &args.registry_user,
+        &args.registry_password_var,
+        inputs.first(),
+    ) {
+        (Some(user), Some(var), Some(first)) => logins.push(Login {
+            registry: first.config.image.registry().to_string(),
+            user: user.clone(),
+            password_var: var.clone(),
+        }),
+        (Some(_), None, _) | (None, Some(_), _) => {
+            return Err(Error::Input(
+                "--registry-user and --registry-password-var go together\n  \
+                 hint: name the user and the environment variable that holds the password"
+                    .into(),
+            ))
         }
-        (Some(_), None) | (None, Some(_)) => Err(Error::Input(
-            "--registry-user and --registry-password-var go together\n  \
-             hint: name the user and the environment variable that holds the password"
-                .into(),
-        )),
-        (None, None) => Ok(ci.login.iter().cloned().collect()),
+        _ => {
+            for i in inputs {
+                if let Some((user, var)) = &i.config.registry_login {
+                    let registry = i.config.image.registry().to_string();
+                    logins.push(Login {
+                        registry,
+                        user: user.clone(),
+                        password_var: var.clone(),
+                    });
+                }
+            }
+        }
     }
+    if logins.is_empty() {
+        logins.extend(ci.login.iter().cloned());
+    }
+    logins.dedup_by(|a, b| a.registry == b.registry);
+    if let Some(unset) = logins
+        .iter()
+        .find(|l| std::env::var_os(&l.password_var).is_none())
+    {
+        return Err(Error::Input(format!(
+            "the registry password variable {} (for {}) is not set\n  \
+             hint: export {} with the registry password (in CI: from a masked secret)",
+            unset.password_var, unset.registry, unset.password_var
+        )));
+    }
+    Ok(logins)
 }
 
 /// Parses each image's Dockerfile once, however many images share it.
@@ -389,7 +425,7 @@ pub fn doctor(file: Option<&Path>, args: &DoctorArgs) -> Result<(), Error> {
     let env = |k: &str| std::env::var(k).ok();
     // The registries come from the spec (or --image); without either there are none to check.
     let (registries, spec_error) = if spec_path(file).is_some() || args.spec.image.is_some() {
-        match read_inputs(file, &args.spec) {
+        match read_inputs(file, &args.spec, &CiContext::from_env(&env)) {
             Ok((inputs, _)) => (registries_of(&inputs), None),
             Err(e) => (Vec::new(), Some(e.to_string())),
         }
@@ -508,7 +544,8 @@ fn lint_targets(file: Option<&Path>, args: &LintArgs) -> Result<Vec<LintTarget>,
             context: args.context.clone(),
             ..SpecArgs::default()
         };
-        let (inputs, _) = read_inputs(file, &spec_args)?;
+        let ci = CiContext::from_env(&|k| std::env::var(k).ok());
+        let (inputs, _) = read_inputs(file, &spec_args, &ci)?;
         return Ok(inputs.iter().map(LintTarget::of).collect());
     }
     let path = args

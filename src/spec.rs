@@ -61,6 +61,9 @@ pub struct ImageConfig {
     pub push: bool,
     /// Names of environment variables whose values are secret, besides the built-in ones.
     pub secrets: Vec<String>,
+    /// `registry_user` and `registry_password_var`: log in to the image's registry as this
+    /// user, with the password in this environment variable (sent to docker on stdin).
+    pub registry_login: Option<(String, String)>,
     /// Where this image was described, for messages: the spec path, or `command line`.
     pub origin: String,
 }
@@ -103,6 +106,10 @@ pub struct Overrides {
     pub cache_repository: Option<String>,
     pub pull: Option<PullPolicy>,
     pub push: Option<bool>,
+    /// Used when neither the spec nor a flag names an image: the CI's registry image.
+    pub fallback_image: Option<String>,
+    /// Used when neither the spec nor a flag names tags: the CI's commit and branch or tag.
+    pub fallback_tags: Vec<String>,
 }
 
 /// The spec keys, for error messages and suggestions. Keep in step with `RawImage`.
@@ -118,6 +125,8 @@ pub const KEYS: &[&str] = &[
     "pull",
     "push",
     "secrets",
+    "registry_user",
+    "registry_password_var",
 ];
 
 /// Specs above this size are refused: a spec is a few lines, and this bounds memory.
@@ -126,7 +135,9 @@ const MAX_SPEC_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawImage {
-    image: Scalar,
+    // Optional (a CI may supply it), but `image:` with nothing after it is still an error.
+    #[serde(default, deserialize_with = "present")]
+    image: Option<Scalar>,
     dockerfile: Option<Scalar>,
     context: Option<Scalar>,
     tags: Option<Vec<Scalar>>,
@@ -137,6 +148,13 @@ struct RawImage {
     pull: Option<Scalar>,
     push: Option<Scalar>,
     secrets: Option<Vec<Scalar>>,
+    registry_user: Option<Scalar>,
+    registry_password_var: Option<Scalar>,
+}
+
+/// A key that may be left out, but when written must have a value.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Scalar>, D::Error> {
+    Scalar::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Deserialize)]
@@ -305,7 +323,11 @@ pub fn parse(
 
 /// The configuration when there is no spec file: flags and defaults only.
 pub fn from_overrides(overrides: &Overrides) -> Result<Vec<ImageConfig>, Error> {
-    let Some(image) = &overrides.image else {
+    let Some(image) = overrides
+        .image
+        .as_ref()
+        .or(overrides.fallback_image.as_ref())
+    else {
         return Err(Error::Input(
             "no image to build: there is no layercache.yml here and no --image was given\n  \
              hint: pass --image registry.example.com/team/app, or write a layercache.yml (see README)"
@@ -313,7 +335,7 @@ pub fn from_overrides(overrides: &Overrides) -> Result<Vec<ImageConfig>, Error> 
         ));
     };
     let raw = RawImage {
-        image: Scalar(image.clone()),
+        image: Some(Scalar(image.clone())),
         dockerfile: None,
         context: None,
         tags: None,
@@ -324,6 +346,8 @@ pub fn from_overrides(overrides: &Overrides) -> Result<Vec<ImageConfig>, Error> 
         pull: None,
         push: None,
         secrets: None,
+        registry_user: None,
+        registry_password_var: None,
     };
     let no_env = |_: &str| None;
     let ctx = Ctx {
@@ -672,10 +696,22 @@ fn join(base: &Path, value: &str) -> PathBuf {
 }
 
 fn resolve(ctx: &Ctx, raw: RawImage, base: &Path, ov: &Overrides) -> Result<ImageConfig, Error> {
-    let image = match &ov.image {
-        Some(flag) => ctx.repository(&Scalar(flag.clone()), Source::Flag("--image"))?,
-        None => ctx.repository(&raw.image, Source::Spec(&["image"]))?,
-    };
+    let image =
+        match (&ov.image, &raw.image, &ov.fallback_image) {
+            (Some(flag), _, _) => ctx.repository(&Scalar(flag.clone()), Source::Flag("--image"))?,
+            (None, Some(raw), _) => ctx.repository(raw, Source::Spec(&["image"]))?,
+            (None, None, Some(ci)) => {
+                ctx.repository(&Scalar(ci.clone()), Source::Flag("the CI's registry image"))?
+            }
+            (None, None, None) => return Err(error::at(
+                ctx.file,
+                1,
+                1,
+                "no `image:`: the spec does not say which image to build",
+                "add `image: registry.example.com/team/app` (under GitLab CI, GitHub Actions and \
+                 CircleCI it defaults to the CI's own registry image)",
+            )),
+        };
     let cache_repository = match (&ov.cache_repository, &raw.cache_repository) {
         (Some(flag), _) => {
             ctx.repository(&Scalar(flag.clone()), Source::Flag("--cache-repository"))?
@@ -686,9 +722,13 @@ fn resolve(ctx: &Ctx, raw: RawImage, base: &Path, ov: &Overrides) -> Result<Imag
     let (tags, from) = if !ov.tags.is_empty() {
         let flags = ov.tags.iter().cloned().map(Scalar).collect();
         (flags, Source::Flag("--tag"))
-    } else {
-        let tags = raw.tags.unwrap_or_else(|| vec![Scalar("latest".into())]);
+    } else if let Some(tags) = raw.tags {
         (tags, Source::Spec(&["tags"]))
+    } else if !ov.fallback_tags.is_empty() {
+        let ci = ov.fallback_tags.iter().cloned().map(Scalar).collect();
+        (ci, Source::Flag("the CI's default tags"))
+    } else {
+        (vec![Scalar("latest".into())], Source::Spec(&["tags"]))
     };
     let tags = tags
         .iter()
@@ -762,6 +802,40 @@ fn resolve(ctx: &Ctx, raw: RawImage, base: &Path, ov: &Overrides) -> Result<Imag
         Some(p) => p.clone(),
         None => ctx.path(&raw.context, "context", base, ".")?,
     };
+    let registry_login = match (&raw.registry_user, &raw.registry_password_var) {
+        (None, None) => None,
+        (Some(user), Some(var)) => {
+            let user = ctx.value(user, Source::Spec(&["registry_user"]))?;
+            let var_name = ctx.value(var, Source::Spec(&["registry_password_var"]))?;
+            let valid = var_name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && var_name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(ctx.invalid_key(
+                    "registry_password_var",
+                    &format!("`{var_name}` is not an environment variable name"),
+                    "name the variable that holds the password, e.g. `registry_password_var: REGISTRY_PASSWORD`",
+                ));
+            }
+            Some((user, var_name))
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            let key = if raw.registry_user.is_some() {
+                "registry_user"
+            } else {
+                "registry_password_var"
+            };
+            return Err(ctx.invalid_key(
+                key,
+                "`registry_user` and `registry_password_var` go together",
+                "name both the user and the environment variable that holds the password",
+            ));
+        }
+    };
     Ok(ImageConfig {
         image,
         dockerfile,
@@ -776,6 +850,7 @@ fn resolve(ctx: &Ctx, raw: RawImage, base: &Path, ov: &Overrides) -> Result<Imag
         pull,
         push,
         secrets: ctx.secrets.clone(),
+        registry_login,
         origin: ctx.file.to_string(),
     })
 }
@@ -1252,7 +1327,7 @@ mod tests {
         assert!(e.contains("not a pull policy"), "{e}");
         assert!(err("- a\n- b\n").contains("must be a mapping"));
         assert!(err("images: []\n").contains("`images:` is empty"));
-        assert!(err("dockerfile: D\n").contains("missing field `image`"));
+        assert!(err("dockerfile: D\n").contains("no `image:`"));
     }
 
     #[test]

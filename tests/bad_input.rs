@@ -148,10 +148,11 @@ fn wrong_types() {
             "layercache.yml:3:7",
             "put it in quotes",
         ),
+        // No image (outside a CI that would supply one).
         (
             "dockerfile: D\n",
             "layercache.yml:1:1",
-            "missing field `image`",
+            "no `image:`",
         ),
     ];
     for (spec, place, needle) in cases {

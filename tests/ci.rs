@@ -258,3 +258,88 @@ fn a_local_run_has_plain_headers() {
     );
     assert!(!out.stderr.contains("::group::") && !out.stderr.contains("section_start"));
 }
+
+#[test]
+fn under_ci_the_image_and_tags_default_to_the_cis() {
+    let out = gitlab(
+        Test::new()
+            .dockerfile(MULTI)
+            .spec("dockerfile: Dockerfile\n")
+            .buildkit_client(),
+    )
+    .args(&["build"])
+    .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let pushes: Vec<String> = out
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("push"))
+        .collect();
+    let r = "registry.gitlab.com/team/app";
+    assert!(
+        pushes.contains(&format!(
+            "push {r}:1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c"
+        )),
+        "{pushes:?}"
+    );
+    assert!(
+        pushes.contains(&format!("push {r}:feature-login-page")),
+        "{pushes:?}"
+    );
+    // And without any spec at all, in a folder with a Dockerfile.
+    let bare = gitlab(Test::new().dockerfile(MULTI).buildkit_client())
+        .args(&["plan"])
+        .run();
+    assert_eq!(bare.code, 0, "{}", bare.stderr);
+    assert!(
+        bare.stdout
+            .contains(&format!("--tag {r}:feature-login-page")),
+        "{}",
+        bare.stdout
+    );
+    // A local run without an image says what to do.
+    let local = Test::new()
+        .dockerfile(MULTI)
+        .spec("dockerfile: Dockerfile\n")
+        .args(&["plan"])
+        .run();
+    assert_eq!(local.code, 2);
+    assert!(local.stderr.contains("no `image:`"), "{}", local.stderr);
+}
+
+#[test]
+fn the_spec_can_name_the_registry_user_and_password_variable() {
+    let spec = "image: registry.example.com/team/app\nregistry_user: deployer\nregistry_password_var: DEPLOY_PW\n";
+    let out = Test::new()
+        .dockerfile(MULTI)
+        .spec(spec)
+        .buildkit_client()
+        .env("DEPLOY_PW", "dep-l0y-secret")
+        .args(&["build"])
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.calls()[0].line(),
+        "login --username deployer --password-stdin registry.example.com"
+    );
+    assert_eq!(out.calls()[0].stdin.as_deref(), Some("dep-l0y-secret"));
+    assert!(!all_but_stdin(&out).contains("dep-l0y-secret"));
+    let unset = Test::new()
+        .dockerfile(MULTI)
+        .spec(spec)
+        .args(&["build"])
+        .run();
+    assert_eq!(unset.code, 2, "{}", unset.stderr);
+    assert!(unset.stderr.contains("DEPLOY_PW"), "{}", unset.stderr);
+    let half = Test::new()
+        .dockerfile(MULTI)
+        .spec("image: a/b\nregistry_user: x\n")
+        .args(&["plan"])
+        .run();
+    assert_eq!(half.code, 2);
+    assert!(
+        half.stderr.contains("layercache.yml:2:1"),
+        "{}",
+        half.stderr
+    );
+}
