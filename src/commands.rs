@@ -13,7 +13,7 @@ use crate::lint::{self, Report, Severity};
 use crate::plan::{self, ImageInput, Plan};
 use crate::render;
 use crate::report;
-use crate::run::{self, Status};
+use crate::run;
 use crate::secrets::{MaskingWriter, Secrets};
 use crate::spec::{self, ImageConfig};
 use std::collections::{BTreeMap, HashMap};
@@ -69,7 +69,7 @@ pub fn build(file: Option<&Path>, args: &BuildArgs) -> Result<(), Error> {
         _ => run::LogStyle::Plain,
     };
     let outcome = run::run(&planned.plan, &mut stderr, &interrupts, style);
-    let _ = write!(stderr, "{}", summary(&outcome));
+    let _ = write!(stderr, "{}", report::steps_table(&outcome));
     let cache = report::cache_report(&planned.plan, &outcome);
     let _ = write!(stderr, "{}", cache.table());
     write_reports(args, &ci, &outcome, &cache, &secrets)?;
@@ -123,7 +123,7 @@ fn write_reports(
     if let Some(path) = &ci.step_summary {
         write(
             path,
-            format!("{}\n{}", steps_markdown(outcome), cache.markdown()),
+            format!("{}\n{}", report::steps_markdown(outcome), cache.markdown()),
             true,
         )?;
     }
@@ -374,47 +374,6 @@ fn read_dockerfile_at(path: &Path, hint: &str) -> Result<Dockerfile, Error> {
     })?;
     dockerfile::parse_bytes(&bytes)
         .map_err(|e| error::at(&shown, e.line, e.column, &e.message, &e.hint))
-}
-
-/// The steps and their durations as a Markdown table, for GitHub's step summary.
-fn steps_markdown(outcome: &run::Outcome) -> String {
-    let mut out =
-        String::from("### layercache steps\n\n| step | result | seconds |\n|---|---|---:|\n");
-    for s in &outcome.steps {
-        let status = match s.status {
-            Status::Succeeded => "ok",
-            Status::Tolerated { .. } => "missed (tolerated)",
-            Status::Failed { .. } => "**failed**",
-        };
-        out.push_str(&format!(
-            "| {} | {status} | {:.1} |\n",
-            s.label,
-            s.duration.as_secs_f64()
-        ));
-    }
-    out
-}
-
-/// The end-of-build table: each step, how it ended and how long it took.
-fn summary(outcome: &run::Outcome) -> String {
-    let total: f64 = outcome.steps.iter().map(|s| s.duration.as_secs_f64()).sum();
-    let mut out = format!(
-        "\nlayercache: {} steps in {total:.3}s of docker\n",
-        outcome.steps.len()
-    );
-    for s in &outcome.steps {
-        let status = match s.status {
-            Status::Succeeded => "ok",
-            Status::Tolerated { .. } => "missed",
-            Status::Failed { .. } => "FAILED",
-        };
-        out.push_str(&format!(
-            "  {status:<7} {:>7.1}s  {}\n",
-            s.duration.as_secs_f64(),
-            s.label
-        ));
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------

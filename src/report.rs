@@ -8,7 +8,7 @@
 //! ` ---> Running in <id>`, and stages are only visible through their `FROM ... AS name` steps.
 
 use crate::plan::{Builder, Plan};
-use crate::run::Outcome;
+use crate::run::{Outcome, Status};
 use crate::step::{Step, StepKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -196,6 +196,48 @@ impl CacheReport {
             ));
         }
         out
+    }
+}
+
+/// The end-of-build table: each step, how it ended and how long it took. The first line's
+/// total is the docker commands' own time (the benchmark reads it to find layercache's overhead).
+pub fn steps_table(outcome: &Outcome) -> String {
+    let total: f64 = outcome.steps.iter().map(|s| s.duration.as_secs_f64()).sum();
+    let mut out = format!(
+        "\nlayercache: {} steps in {total:.3}s of docker\n",
+        outcome.steps.len()
+    );
+    for s in &outcome.steps {
+        let status = status_word(&s.status, "missed", "FAILED");
+        out.push_str(&format!(
+            "  {status:<7} {:>7.1}s  {}\n",
+            s.duration.as_secs_f64(),
+            s.label
+        ));
+    }
+    out
+}
+
+/// The steps and their durations as a Markdown table, for GitHub's step summary.
+pub fn steps_markdown(outcome: &Outcome) -> String {
+    let mut out =
+        String::from("### layercache steps\n\n| step | result | seconds |\n|---|---|---:|\n");
+    for s in &outcome.steps {
+        let status = status_word(&s.status, "missed (tolerated)", "**failed**");
+        out.push_str(&format!(
+            "| {} | {status} | {:.1} |\n",
+            s.label,
+            s.duration.as_secs_f64()
+        ));
+    }
+    out
+}
+
+fn status_word<'a>(status: &Status, tolerated: &'a str, failed: &'a str) -> &'a str {
+    match status {
+        Status::Succeeded => "ok",
+        Status::Tolerated { .. } => tolerated,
+        Status::Failed { .. } => failed,
     }
 }
 
