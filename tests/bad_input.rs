@@ -149,11 +149,7 @@ fn wrong_types() {
             "put it in quotes",
         ),
         // No image (outside a CI that would supply one).
-        (
-            "dockerfile: D\n",
-            "layercache.yml:1:1",
-            "no `image:`",
-        ),
+        ("dockerfile: D\n", "layercache.yml:1:1", "no `image:`"),
     ];
     for (spec, place, needle) in cases {
         let out = with_spec(spec).run();
