@@ -23,8 +23,15 @@ pub fn sh(plan: &Plan, source: &str) -> String {
     for (k, v) in &common {
         out.push_str(&format!("export {k}={}\n", quote(v)));
     }
-    if plan.steps().any(|s| s.retry.tries > 1) {
-        out.push_str(RETRY_FUNCTIONS);
+    let retried = |pull: bool| {
+        plan.steps()
+            .any(|s| s.retry.tries > 1 && (s.kind == StepKind::Pull) == pull)
+    };
+    if retried(false) {
+        out.push_str(RETRY_FUNCTION);
+    }
+    if retried(true) {
+        out.push_str(PULL_FUNCTION);
     }
 
     let keep_going = plan.keep_going && plan.images.len() > 1;
@@ -65,9 +72,8 @@ pub fn sh(plan: &Plan, source: &str) -> String {
     out
 }
 
-/// Shell twins of the executor's retry rules (see `run`): tries again after each listed wait;
-/// a pull of an image the registry does not have is not tried again.
-const RETRY_FUNCTIONS: &str = r#"
+/// Shell twins of the executor's retry rules (see `run`): tries again after each listed wait.
+const RETRY_FUNCTION: &str = r#"
 # lc_retry "WAITS" CMD...: runs CMD, and again after each wait (seconds) while it fails.
 lc_retry() {
     _waits=$1; shift
@@ -79,6 +85,10 @@ lc_retry() {
     done
     return 1
 }
+"#;
+
+/// As `RETRY_FUNCTION`, but a pull of an image the registry does not have is not tried again.
+const PULL_FUNCTION: &str = r#"
 # lc_pull "WAITS" CMD...: as lc_retry, but a missing image is the usual first-run miss: no retry.
 lc_pull() {
     _waits=$1; shift
