@@ -12,4 +12,5 @@ if [ "${LAYERCACHE_KEEP_ENGINE:-0}" != 1 ]; then
     trap 'scripts/engine-down.sh >&2' EXIT
 fi
 
+command -v check-jsonschema >/dev/null || python3 -m pip install --quiet check-jsonschema  # tests/ci_config.rs
 cargo test --locked "$@"

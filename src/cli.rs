@@ -16,6 +16,8 @@ Examples:
   layercache plan --format json           the stages, targets and steps, for tools
   layercache doctor                       can this machine build with a registry cache?
   layercache lint --format gitlab         cache-hygiene findings as a GitLab Code Quality report
+  layercache ci github > .github/workflows/layercache.yml
+                                          a CI job that installs layercache and builds the spec
 
 Exit status: 0 success, 1 a docker step failed (lint: a finding at or above --fail-level),
 2 invalid input, 3 docker missing or unreachable, 130/143 interrupted.";
@@ -54,6 +56,43 @@ pub enum Command {
     Lint(LintArgs),
     /// Check that this machine can build with a registry cache, and say how to fix what cannot
     Doctor(DoctorArgs),
+    /// Write a CI job (GitLab CI, GitHub Actions or CircleCI) that builds the spec, to stdout
+    Ci(CiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// The CI system to write the job for
+    #[arg(value_enum)]
+    pub platform: CiPlatform,
+
+    /// Embed the planned docker commands instead of installing layercache on the runner; the
+    /// job then has to be generated again whenever the Dockerfile's stages change
+    #[arg(long)]
+    pub standalone: bool,
+
+    /// With --standalone: the builder the runner's docker client uses [default: BuildKit, which
+    /// the runner images these jobs name all have]
+    #[arg(long, value_enum, value_name = "BUILDER", requires = "standalone")]
+    pub builder: Option<CiBuilder>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CiPlatform {
+    /// A GitLab CI job, docker-in-docker (.gitlab-ci.yml)
+    Gitlab,
+    /// A GitHub Actions workflow (.github/workflows/)
+    Github,
+    /// A CircleCI configuration, machine executor (.circleci/config.yml)
+    Circleci,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CiBuilder {
+    /// BuildKit (DOCKER_BUILDKIT=1)
+    Buildkit,
+    /// The legacy builder, for a runner whose client is 23.0 or later without buildx
+    Legacy,
 }
 
 #[derive(Debug, Args)]

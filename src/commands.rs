@@ -586,3 +586,154 @@ fn dockerfile_ignore(dockerfile: &Path) -> PathBuf {
         .unwrap_or_default();
     dockerfile.with_file_name(format!("{name}.dockerignore"))
 }
+
+// ---------------------------------------------------------------------------------------------
+// ci
+
+/// `layercache ci PLATFORM`: a CI job for the spec, on stdout. The default job installs
+/// layercache and runs `layercache build`; `--standalone` embeds the script that `plan --format
+/// sh` prints, planned by the same functions.
+pub fn ci(file: Option<&Path>, args: &crate::cli::CiArgs) -> Result<(), Error> {
+    use crate::ci_config::{self, Platform};
+    let platform = match args.platform {
+        crate::cli::CiPlatform::Gitlab => Platform::GitLab,
+        crate::cli::CiPlatform::Github => Platform::GitHub,
+        crate::cli::CiPlatform::Circleci => Platform::CircleCi,
+    };
+    let spec = ci_spec_path(file)?;
+    let spec_text = spec.to_str().ok_or_else(|| {
+        Error::Input(format!(
+            "{}: a CI job cannot name a path that is not UTF-8",
+            spec.display()
+        ))
+    })?;
+    if !Path::new(".git").exists() {
+        eprintln!(
+            "warning: no .git here: the job runs at the root of the repository's checkout, so run \
+             `layercache ci` there, with -f naming the spec from the root"
+        );
+    }
+    if !args.standalone {
+        let flag = (spec != Path::new(DEFAULT_SPEC)).then_some(spec_text);
+        return write_stdout(&ci_config::default_job(platform, flag)?);
+    }
+
+    let builder = match args.builder {
+        Some(crate::cli::CiBuilder::Legacy) => crate::cli::BuilderArg::Legacy,
+        _ => crate::cli::BuilderArg::Buildkit,
+    };
+    let (script, inputs) = ci_script(&spec, builder, true)?;
+    // GitHub builds pull requests too, and those must not publish anything.
+    let pull_request_script = match platform {
+        Platform::GitHub => Some(ci_script(&spec, builder, false)?.0),
+        _ => None,
+    };
+    let mut command = String::from("layercache");
+    if spec != Path::new(DEFAULT_SPEC) {
+        command.push_str(&format!(" -f {}", render::quote(spec_text)));
+    }
+    command.push_str(&format!(" ci {} --standalone", platform.arg()));
+    if args.builder == Some(crate::cli::CiBuilder::Legacy) {
+        command.push_str(" --builder legacy");
+    }
+    let job = ci_config::Standalone {
+        command,
+        spec: spec_text.to_string(),
+        script,
+        pull_request_script,
+        registries: registries_of(&inputs),
+        env_read: ci_env_read(&spec),
+    };
+    let text = ci_config::standalone_job(platform, &job)?;
+    for w in ci_config::standalone_warnings(platform, &job) {
+        eprintln!("warning: {w}");
+    }
+    write_stdout(&text)
+}
+
+/// The spec as the job names it: relative to this folder, which the job's checkout mirrors when
+/// `layercache ci` runs at the repository's root.
+fn ci_spec_path(file: Option<&Path>) -> Result<PathBuf, Error> {
+    let Some(path) = spec_path(file) else {
+        return Err(Error::Input(format!(
+            "no {DEFAULT_SPEC} here: the CI job builds what a spec describes\n  \
+             hint: write {DEFAULT_SPEC} (see README), or name the spec with -f PATH"
+        )));
+    };
+    if !path.is_file() {
+        return Err(Error::Input(format!(
+            "{}: no such spec file\n  hint: check the path given to -f/--file",
+            path.display()
+        )));
+    }
+    let relative = if path.is_absolute() {
+        let here = std::env::current_dir()
+            .map_err(|e| Error::Environment(format!("cannot read the current folder: {e}")))?;
+        path.strip_prefix(&here).map(Path::to_path_buf).ok()
+    } else {
+        Some(path.clone())
+    };
+    let outside = || {
+        Error::Input(format!(
+            "{}: the spec is outside this folder, and the CI job can only name files of the \
+             repository's checkout\n  hint: run `layercache ci` at the repository's root",
+            path.display()
+        ))
+    };
+    let relative = relative.ok_or_else(outside)?;
+    if relative
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+    {
+        return Err(outside());
+    }
+    Ok(relative
+        .components()
+        .filter(|c| *c != std::path::Component::CurDir)
+        .collect())
+}
+
+/// The `plan --format sh` script for the runner, and the inputs it was planned from. Planned as
+/// a local run (the job must not depend on the CI that generated it), with the runner's `docker`
+/// from its PATH and the builder named, as this machine's docker says nothing about the runner's.
+fn ci_script(
+    spec: &Path,
+    builder: crate::cli::BuilderArg,
+    push: bool,
+) -> Result<(String, Vec<ImageInput>), Error> {
+    use clap::{Args, FromArgMatches};
+    // The flags' defaults as `plan` has them (retries, their delay, ...), straight from clap.
+    let matches = SpecArgs::augment_args(clap::Command::new("ci"))
+        .try_get_matches_from(["ci"])
+        .map_err(|e| Error::Input(e.to_string()))?;
+    let mut args = SpecArgs::from_arg_matches(&matches).map_err(|e| Error::Input(e.to_string()))?;
+    args.docker = "docker".into();
+    args.builder = builder;
+    args.no_push = !push;
+    let ci = CiContext::default();
+    let (inputs, source) = read_inputs(Some(spec), &args, &ci)?;
+    let secrets = secrets_of(&inputs, &args);
+    let planned = make_plan(inputs, source, &args, &ci, None)?;
+    let script = secrets.mask(&render::sh(&planned.plan, &planned.source));
+    Ok((script, planned.inputs))
+}
+
+/// The environment variables the spec reads, each with whether it is set here: what a
+/// standalone job fixes at generation time. Only names leave this function, never values.
+fn ci_env_read(spec: &Path) -> Vec<crate::ci_config::EnvRead> {
+    let names = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let env = |k: &str| {
+        names.borrow_mut().insert(k.to_string());
+        std::env::var(k).ok()
+    };
+    // Planning already succeeded with the same spec; this pass only records the names.
+    let _ = spec::load(spec, &env, &spec::Overrides::default());
+    names
+        .into_inner()
+        .into_iter()
+        .map(|name| crate::ci_config::EnvRead {
+            set: std::env::var_os(&name).is_some(),
+            name,
+        })
+        .collect()
+}

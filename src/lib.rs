@@ -6,6 +6,7 @@
 //! `commands` wires them together for each subcommand.
 
 pub mod ci;
+pub mod ci_config;
 pub mod cli;
 pub mod commands;
 pub mod docker;

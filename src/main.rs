@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => commands::plan(file, args),
         Command::Lint(args) => commands::lint(file, args),
         Command::Doctor(args) => commands::doctor(file, args),
+        Command::Ci(args) => commands::ci(file, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
