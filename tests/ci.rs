@@ -343,3 +343,59 @@ fn the_spec_can_name_the_registry_user_and_password_variable() {
         half.stderr
     );
 }
+
+#[test]
+fn github_and_circleci_defaults_give_tags_and_the_cache_chain() {
+    let github = Test::new()
+        .dockerfile(MULTI)
+        .buildkit_client()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_SHA", "abc123")
+        .env("GITHUB_REF_NAME", "7/merge")
+        .env("GITHUB_REF_TYPE", "branch")
+        .env("GITHUB_HEAD_REF", "fix/Thing")
+        .env("GITHUB_BASE_REF", "main")
+        .env("GITHUB_REPOSITORY", "Octo/App")
+        .args(&["plan"])
+        .run();
+    assert_eq!(github.code, 0, "{}", github.stderr);
+    let r = "ghcr.io/octo/app";
+    assert!(
+        github
+            .stdout
+            .contains(&format!("--tag {r}:abc123 --tag {r}:fix-thing")),
+        "{}",
+        github.stdout
+    );
+    assert!(
+        github.stdout.contains(&format!("--cache-from {r}:cache-builder-fix-thing --cache-from {r}:cache-builder-main --cache-from {r}:cache-builder ")),
+        "{}",
+        github.stdout
+    );
+    let circle = Test::new()
+        .dockerfile(MULTI)
+        .buildkit_client()
+        .env("CIRCLECI", "true")
+        .env("CIRCLE_SHA1", "def456")
+        .env("CIRCLE_TAG", "v2.0.1")
+        .env("CIRCLE_PROJECT_USERNAME", "Acme")
+        .env("CIRCLE_PROJECT_REPONAME", "Web")
+        .args(&["plan"])
+        .run();
+    assert_eq!(circle.code, 0, "{}", circle.stderr);
+    assert!(
+        circle
+            .stdout
+            .contains("--tag acme/web:def456 --tag acme/web:v2.0.1"),
+        "{}",
+        circle.stdout
+    );
+    // A tag build has no branch: the plain cache is read and written.
+    assert!(
+        circle
+            .stdout
+            .contains("docker push acme/web:cache-builder\n"),
+        "{}",
+        circle.stdout
+    );
+}

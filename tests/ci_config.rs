@@ -673,3 +673,11 @@ fn a_folder_without_git_gets_a_warning() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("no .git here"), "{}", out.stderr);
 }
+
+/// The project's own pipeline (`.gitlab-ci.yml`) is held to the same schema.
+#[test]
+fn the_projects_own_pipeline_is_valid() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.gitlab-ci.yml"))
+        .expect("read .gitlab-ci.yml");
+    validate("gitlab", &[("project-gitlab-ci".to_string(), text)]);
+}
