@@ -153,7 +153,8 @@ impl CiContext {
                 } else {
                     var("CIRCLE_BRANCH")
                 }),
-                default_branch: None,
+                // CircleCI names no default branch: main, unless LAYERCACHE_DEFAULT_BRANCH says.
+                default_branch: slug(var("LAYERCACHE_DEFAULT_BRANCH").or(Some("main".into()))),
                 git_tag: slug(tag),
                 image,
                 login: None,
@@ -169,6 +170,101 @@ impl CiContext {
         sha.into_iter()
             .chain(self.git_tag.clone().or_else(|| self.branch.clone()))
             .collect()
+    }
+}
+
+/// A CI job file's view of the CI, for scripts generated once and run in every pipeline
+/// (`layercache ci --standalone`): the defaults of [`CiContext::from_env`] as shell variables
+/// the job computes at run time. Values in the plan are placeholder tokens (valid in tags and
+/// repository names), which [`crate::render::resolve_symbols`] turns into `"${VAR}"`.
+#[derive(Debug, Default)]
+pub struct ShellCi {
+    /// Shell lines that set `LC_IMAGE`, `LC_SHA`, `LC_REF`, `LC_DEFAULT` from the CI's variables.
+    pub prelude: String,
+    /// Placeholder token -> shell expression.
+    symbols: std::cell::RefCell<Vec<(String, String)>>,
+}
+
+/// How placeholder tokens begin: lowercase letters, valid in tags and repository names.
+pub const TOKEN_PREFIX: &str = "lcsym";
+
+/// Slugs a branch name in the job as `reference::slug_tag` does here.
+const SLUG_FUNCTION: &str = r#"lc_slug() {
+    _s=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]' | tr -c 'a-z0-9_.-' '-' | sed -e 's/^[.-]*//' -e 's/--*/-/g' | cut -c1-63 | sed -e 's/[-.]*$//')
+    printf '%s' "${_s:-default}"
+}
+"#;
+
+impl ShellCi {
+    pub fn new(platform: Platform) -> ShellCi {
+        let vars = match platform {
+            Platform::GitLab => [
+                "LC_IMAGE=$CI_REGISTRY_IMAGE",
+                "LC_SHA=$CI_COMMIT_SHA",
+                "LC_REF=$CI_COMMIT_REF_SLUG",
+                "LC_DEFAULT=$(lc_slug \"$CI_DEFAULT_BRANCH\")",
+            ],
+            Platform::GitHub => [
+                "LC_IMAGE=\"ghcr.io/$(printf '%s' \"$GITHUB_REPOSITORY\" | tr '[:upper:]' '[:lower:]')\"",
+                "LC_SHA=$GITHUB_SHA",
+                "LC_REF=$(lc_slug \"${GITHUB_HEAD_REF:-$GITHUB_REF_NAME}\")",
+                "LC_DEFAULT=$(lc_slug \"${GITHUB_BASE_REF:-main}\")",
+            ],
+            Platform::CircleCI | Platform::Local => [
+                "LC_IMAGE=$(printf '%s/%s' \"$CIRCLE_PROJECT_USERNAME\" \"$CIRCLE_PROJECT_REPONAME\" | tr '[:upper:]' '[:lower:]')",
+                "LC_SHA=$CIRCLE_SHA1",
+                "LC_REF=$(lc_slug \"${CIRCLE_TAG:-${CIRCLE_BRANCH:-}}\")",
+                // CircleCI names no default branch: main, unless LAYERCACHE_DEFAULT_BRANCH says.
+                "LC_DEFAULT=$(lc_slug \"${LAYERCACHE_DEFAULT_BRANCH:-main}\")",
+            ],
+        };
+        let prelude = format!(
+            "\n# The CI's values, read in each run (as `layercache build` reads them).\n{SLUG_FUNCTION}{}\n",
+            vars.join("\n")
+        );
+        ShellCi {
+            prelude,
+            symbols: Default::default(),
+        }
+    }
+
+    /// A token standing for a shell expression in the plan.
+    pub fn token(&self, expression: &str) -> String {
+        let mut symbols = self.symbols.borrow_mut();
+        if let Some((token, _)) = symbols.iter().find(|(_, e)| e == expression) {
+            return token.clone();
+        }
+        let token = format!("{TOKEN_PREFIX}{:02}q", symbols.len());
+        symbols.push((token.clone(), expression.to_string()));
+        token
+    }
+
+    /// The CI context of the job: every CI-derived value a token for its shell variable.
+    pub fn context(&self) -> CiContext {
+        CiContext {
+            platform: Platform::Local,
+            sha: Some(self.token("${LC_SHA}")),
+            branch: Some(self.token("${LC_REF}")),
+            default_branch: Some(self.token("${LC_DEFAULT}")),
+            git_tag: None,
+            image: Some(self.token("${LC_IMAGE}")),
+            login: None,
+            step_summary: None,
+        }
+    }
+
+    pub fn symbols(&self) -> Vec<(String, String)> {
+        self.symbols.borrow().clone()
+    }
+}
+
+/// Whether a variable belongs to the platform's own set, which a job reads in each run.
+pub fn is_platform_variable(platform: Platform, name: &str) -> bool {
+    match platform {
+        Platform::GitLab => name.starts_with("CI_") || name == "GITLAB_CI",
+        Platform::GitHub => name.starts_with("GITHUB_"),
+        Platform::CircleCI => name.starts_with("CIRCLE_") || name == "CIRCLECI",
+        Platform::Local => false,
     }
 }
 

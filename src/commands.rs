@@ -187,15 +187,25 @@ fn read_inputs(
     args: &SpecArgs,
     ci: &CiContext,
 ) -> Result<(Vec<ImageInput>, String), Error> {
-    let env = |k: &str| std::env::var(k).ok();
+    read_inputs_with(file, args, ci, &|k| std::env::var(k).ok())
+}
+
+/// `read_inputs` with the environment given: a CI job file reads the CI's variables as
+/// placeholders (see `ci_script`).
+fn read_inputs_with(
+    file: Option<&Path>,
+    args: &SpecArgs,
+    ci: &CiContext,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Vec<ImageInput>, String), Error> {
     let overrides = spec::Overrides {
         fallback_image: ci.image.clone(),
         fallback_tags: ci.default_tags(),
-        ..args.overrides(&env)?
+        ..args.overrides(env)?
     };
     let (configs, source) = match spec_path(file) {
         Some(path) => (
-            spec::load(&path, &env, &overrides)?,
+            spec::load(&path, env, &overrides)?,
             path.display().to_string(),
         ),
         None => (
@@ -622,10 +632,15 @@ pub fn ci(file: Option<&Path>, args: &crate::cli::CiArgs) -> Result<(), Error> {
         Some(crate::cli::CiBuilder::Legacy) => crate::cli::BuilderArg::Legacy,
         _ => crate::cli::BuilderArg::Buildkit,
     };
-    let (script, inputs) = ci_script(&spec, builder, true)?;
+    let ci_platform = match platform {
+        Platform::GitLab => crate::ci::Platform::GitLab,
+        Platform::GitHub => crate::ci::Platform::GitHub,
+        Platform::CircleCi => crate::ci::Platform::CircleCI,
+    };
+    let (script, inputs) = ci_script(&spec, ci_platform, builder, true)?;
     // GitHub builds pull requests too, and those must not publish anything.
     let pull_request_script = match platform {
-        Platform::GitHub => Some(ci_script(&spec, builder, false)?.0),
+        Platform::GitHub => Some(ci_script(&spec, ci_platform, builder, false)?.0),
         _ => None,
     };
     let mut command = String::from("layercache");
@@ -641,14 +656,23 @@ pub fn ci(file: Option<&Path>, args: &crate::cli::CiArgs) -> Result<(), Error> {
         spec: spec_text.to_string(),
         script,
         pull_request_script,
-        registries: registries_of(&inputs),
-        env_read: ci_env_read(&spec),
+        registries: registries_of(&own_registry_images(inputs)),
+        env_read: ci_env_read(&spec, ci_platform),
     };
     let text = ci_config::standalone_job(platform, &job)?;
     for w in ci_config::standalone_warnings(platform, &job) {
         eprintln!("warning: {w}");
     }
     write_stdout(&text)
+}
+
+/// The images whose repository the spec names: an image left to the CI is a placeholder here,
+/// and the job logs in to the CI's own registry for it.
+fn own_registry_images(inputs: Vec<ImageInput>) -> Vec<ImageInput> {
+    inputs
+        .into_iter()
+        .filter(|i| !i.config.image.to_string().contains(crate::ci::TOKEN_PREFIX))
+        .collect()
 }
 
 /// The spec as the job names it: relative to this folder, which the job's checkout mirrors when
@@ -698,6 +722,7 @@ fn ci_spec_path(file: Option<&Path>) -> Result<PathBuf, Error> {
 /// from its PATH and the builder named, as this machine's docker says nothing about the runner's.
 fn ci_script(
     spec: &Path,
+    platform: crate::ci::Platform,
     builder: crate::cli::BuilderArg,
     push: bool,
 ) -> Result<(String, Vec<ImageInput>), Error> {
@@ -710,17 +735,30 @@ fn ci_script(
     args.docker = "docker".into();
     args.builder = builder;
     args.no_push = !push;
-    let ci = CiContext::default();
-    let (inputs, source) = read_inputs(Some(spec), &args, &ci)?;
+    // The CI's values (image, tags, branch caches, and the CI variables the spec reads) are
+    // read by the job in each run: placeholders here, shell variables in the script.
+    let shell = crate::ci::ShellCi::new(platform);
+    let ci = shell.context();
+    let env = |k: &str| {
+        if crate::ci::is_platform_variable(platform, k) {
+            Some(shell.token(&format!("${{{k}}}")))
+        } else {
+            std::env::var(k).ok()
+        }
+    };
+    let (inputs, source) = read_inputs_with(Some(spec), &args, &ci, &env)?;
     let secrets = secrets_of(&inputs, &args);
     let planned = make_plan(inputs, source, &args, &ci, None)?;
-    let script = secrets.mask(&render::sh(&planned.plan, &planned.source));
+    let script = render::sh(&planned.plan, &planned.source);
+    // The values are read after `set -eu`, so a variable the runner lacks stops the job.
+    let script = script.replacen("set -eu\n", &format!("set -eu\n{}", shell.prelude), 1);
+    let script = secrets.mask(&render::resolve_symbols(&script, &shell.symbols()));
     Ok((script, planned.inputs))
 }
 
 /// The environment variables the spec reads, each with whether it is set here: what a
 /// standalone job fixes at generation time. Only names leave this function, never values.
-fn ci_env_read(spec: &Path) -> Vec<crate::ci_config::EnvRead> {
+fn ci_env_read(spec: &Path, platform: crate::ci::Platform) -> Vec<crate::ci_config::EnvRead> {
     let names = std::cell::RefCell::new(std::collections::BTreeSet::new());
     let env = |k: &str| {
         names.borrow_mut().insert(k.to_string());
@@ -731,6 +769,7 @@ fn ci_env_read(spec: &Path) -> Vec<crate::ci_config::EnvRead> {
     names
         .into_inner()
         .into_iter()
+        .filter(|name| !crate::ci::is_platform_variable(platform, name))
         .map(|name| crate::ci_config::EnvRead {
             set: std::env::var_os(&name).is_some(),
             name,

@@ -506,10 +506,12 @@ fn stage_refs(repo: &Reference, df: &Dockerfile, i: usize, opts: &Options) -> St
             read.push(r);
         }
     }
-    StageRefs {
-        write: read[0].clone(),
-        read,
-    }
+    // A build with no branch (a git tag) writes the plain cache, never the default branch's.
+    let write = opts
+        .branch
+        .as_deref()
+        .map_or_else(|| plain.to_string(), on_branch);
+    StageRefs { write, read }
 }
 
 #[cfg(test)]

@@ -168,6 +168,55 @@ fn step_line(step: &Step, common: &BTreeMap<String, String>) -> String {
     line
 }
 
+/// Replaces placeholder tokens in a rendered script with the shell expressions they stand for,
+/// quoted for where each token sits: `"${X}"` in a bare word, `'"${X}"'` inside single quotes
+/// (close, expand, reopen), `${X}` inside double quotes. Words stay words: sh joins the pieces.
+pub fn resolve_symbols(script: &str, symbols: &[(String, String)]) -> String {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Quote {
+        None,
+        Single,
+        Double,
+    }
+    let mut out = String::with_capacity(script.len());
+    let mut state = Quote::None;
+    let mut rest = script;
+    'scan: while let Some(c) = rest.chars().next() {
+        for (token, expression) in symbols {
+            if let Some(after) = rest.strip_prefix(token.as_str()) {
+                match state {
+                    Quote::None => out.push_str(&format!("\"{expression}\"")),
+                    Quote::Single => out.push_str(&format!("'\"{expression}\"'")),
+                    Quote::Double => out.push_str(expression),
+                }
+                rest = after;
+                continue 'scan;
+            }
+        }
+        let mut step = c.len_utf8();
+        let word_start = out.is_empty() || out.ends_with(char::is_whitespace);
+        if state == Quote::None && c == '#' && word_start {
+            // A comment runs to the end of the line; its quotes open nothing.
+            step = rest.find('\n').unwrap_or(rest.len());
+        }
+        match (state, c) {
+            (Quote::None, '\\') | (Quote::Double, '\\') => {
+                // An escaped character is literal: copy it with its backslash.
+                step += rest[1..].chars().next().map_or(0, char::len_utf8);
+            }
+            (Quote::None, '#') if word_start => {}
+            (Quote::None, '\'') => state = Quote::Single,
+            (Quote::Single, '\'') => state = Quote::None,
+            (Quote::None, '"') => state = Quote::Double,
+            (Quote::Double, '"') => state = Quote::None,
+            _ => {}
+        }
+        out.push_str(&rest[..step]);
+        rest = &rest[step..];
+    }
+    out
+}
+
 /// Quotes a word for POSIX sh: bare when it only holds characters sh never treats specially,
 /// otherwise in single quotes, where nothing is special but the quote itself.
 pub fn quote(word: &str) -> String {
@@ -269,5 +318,28 @@ mod tests {
                 .unwrap();
             assert_eq!(String::from_utf8(out.stdout).unwrap(), w);
         }
+    }
+
+    #[test]
+    fn symbols_become_shell_expansions_wherever_they_sit() {
+        let symbols = vec![("lcsym00q".to_string(), "${LC_SHA}".to_string())];
+        let script = "# it's a comment\ndocker push r:lcsym00q\necho 'a lcsym00q b' \"x lcsym00q\" 'it'\\''s' lcsym00q\n";
+        let resolved = resolve_symbols(script, &symbols);
+        assert_eq!(
+            resolved,
+            "# it's a comment\ndocker push r:\"${LC_SHA}\"\necho 'a '\"${LC_SHA}\"' b' \"x ${LC_SHA}\" 'it'\\''s' \"${LC_SHA}\"\n"
+        );
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "LC_SHA='abc 1'; printf '%s|' {}",
+                resolved.lines().nth(2).unwrap().trim_start_matches("echo ")
+            ))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            "a abc 1 b|x abc 1|it's|abc 1|"
+        );
     }
 }
