@@ -41,7 +41,7 @@ pub struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
-    /// Only errors on stderr from layercache itself (docker's output still streams)
+    /// No diagnostics below errors (docker's output, step headers, warnings and summaries still print)
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 }
@@ -214,7 +214,7 @@ pub struct SpecArgs {
     #[arg(long, value_name = "REPOSITORY")]
     pub image: Option<String>,
 
-    /// Tag to publish (repeatable) [default: latest]
+    /// Tag to publish (repeatable) [default: latest; in CI the commit SHA and the branch or git tag]
     #[arg(long = "tag", short = 't', value_name = "TAG")]
     pub tags: Vec<String>,
 
