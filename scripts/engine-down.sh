@@ -20,18 +20,9 @@ STATE="$(cd "$STATE" && pwd)"
 exec 9>"$STATE/.lock"
 flock 9
 
-# pid_alive PID NAME: PID runs (not a zombie) and its argv[0] ends in NAME.
-pid_alive() {
-    local pid="$1" name="$2" argv0 state
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    [ -r "/proc/$pid/cmdline" ] || return 1
-    state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) || return 1
-    [ "$state" != Z ] && [ "$state" != X ] || return 1
-    argv0=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n1) || return 1
-    [ "${argv0##*/}" = "$name" ] || [ "$name" = '*' ]
-}
-
-read_pidfile() { if [ -f "$1" ]; then tr -dc '0-9' <"$1" || true; fi; }
+# pid_alive, read_pidfile
+# shellcheck source=scripts/engine-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/engine-lib.sh"
 
 # stop_pid PID NAME LABEL: SIGTERM, wait up to STOP_TIMEOUT s, then SIGKILL. Returns 0 when gone.
 stop_pid() {

@@ -31,19 +31,9 @@ BASE_REPO=layercache/base
 BASE_TAG=1
 
 # ---------------------------------------------------------------- process helpers
-# pid_alive PID NAME: PID runs (not a zombie) and its argv[0] ends in NAME.
-pid_alive() {
-    local pid="$1" name="$2" argv0 state
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    [ -r "/proc/$pid/cmdline" ] || return 1
-    state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) || return 1
-    [ "$state" != Z ] && [ "$state" != X ] || return 1
-    argv0=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n1) || return 1
-    [ "${argv0##*/}" = "$name" ]
-}
-
-# read_pidfile FILE: prints the pid in FILE (empty if none).
-read_pidfile() { if [ -f "$1" ]; then tr -dc '0-9' <"$1" || true; fi; }
+# pid_alive, read_pidfile
+# shellcheck source=scripts/engine-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/engine-lib.sh"
 
 # ---------------------------------------------------------------- http helpers
 # http_get URL_PATH PORT: body of GET http://127.0.0.1:PORT/PATH (curl, else bash /dev/tcp).
