@@ -25,6 +25,8 @@ repo=$LAYERCACHE_REGISTRY/examples/multi-stage
 wipe() {
     local images
     images=$("$docker" images --format '{{.Repository}}:{{.Tag}}' | grep "^$repo:" || true)
+    # One image per line: word splitting is what is wanted here.
+    # shellcheck disable=SC2086
     [ -z "$images" ] || "$docker" rmi -f $images >/dev/null
     "$docker" builder prune -af >/dev/null
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by engine-up.sh and engine-down.sh (sourced, not run).
 
 # pid_alive PID NAME: PID runs (not a zombie) and its argv[0] ends in NAME (`*`: any name).
