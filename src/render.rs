@@ -196,15 +196,23 @@ pub fn resolve_symbols(script: &str, symbols: &[(String, String)]) -> String {
         let mut step = c.len_utf8();
         let word_start = out.is_empty() || out.ends_with(char::is_whitespace);
         if state == Quote::None && c == '#' && word_start {
-            // A comment runs to the end of the line; its quotes open nothing.
-            step = rest.find('\n').unwrap_or(rest.len());
+            // A comment runs to the end of the line; its quotes open nothing, and its tokens
+            // read as the expressions they stand for.
+            let end = rest.find('\n').unwrap_or(rest.len());
+            let comment = symbols
+                .iter()
+                .fold(rest[..end].to_string(), |text, (token, expression)| {
+                    text.replace(token.as_str(), expression)
+                });
+            out.push_str(&comment);
+            rest = &rest[end..];
+            continue 'scan;
         }
         match (state, c) {
             (Quote::None, '\\') | (Quote::Double, '\\') => {
                 // An escaped character is literal: copy it with its backslash.
                 step += rest[1..].chars().next().map_or(0, char::len_utf8);
             }
-            (Quote::None, '#') if word_start => {}
             (Quote::None, '\'') => state = Quote::Single,
             (Quote::Single, '\'') => state = Quote::None,
             (Quote::None, '"') => state = Quote::Double,
@@ -323,11 +331,11 @@ mod tests {
     #[test]
     fn symbols_become_shell_expansions_wherever_they_sit() {
         let symbols = vec![("lcsym00q".to_string(), "${LC_SHA}".to_string())];
-        let script = "# it's a comment\ndocker push r:lcsym00q\necho 'a lcsym00q b' \"x lcsym00q\" 'it'\\''s' lcsym00q\n";
+        let script = "# it's lcsym00q\ndocker push r:lcsym00q\necho 'a lcsym00q b' \"x lcsym00q\" 'it'\\''s' lcsym00q\n";
         let resolved = resolve_symbols(script, &symbols);
         assert_eq!(
             resolved,
-            "# it's a comment\ndocker push r:\"${LC_SHA}\"\necho 'a '\"${LC_SHA}\"' b' \"x ${LC_SHA}\" 'it'\\''s' \"${LC_SHA}\"\n"
+            "# it's ${LC_SHA}\ndocker push r:\"${LC_SHA}\"\necho 'a '\"${LC_SHA}\"' b' \"x ${LC_SHA}\" 'it'\\''s' \"${LC_SHA}\"\n"
         );
         let out = std::process::Command::new("sh")
             .arg("-c")
