@@ -637,10 +637,10 @@ pub fn ci(file: Option<&Path>, args: &crate::cli::CiArgs) -> Result<(), Error> {
         Platform::GitHub => crate::ci::Platform::GitHub,
         Platform::CircleCi => crate::ci::Platform::CircleCI,
     };
-    let (script, inputs) = ci_script(&spec, ci_platform, builder, true)?;
+    let planned = ci_script(&spec, ci_platform, builder, true)?;
     // GitHub builds pull requests too, and those must not publish anything.
     let pull_request_script = match platform {
-        Platform::GitHub => Some(ci_script(&spec, ci_platform, builder, false)?.0),
+        Platform::GitHub => Some(ci_script(&spec, ci_platform, builder, false)?.script),
         _ => None,
     };
     let mut command = String::from("layercache");
@@ -654,10 +654,10 @@ pub fn ci(file: Option<&Path>, args: &crate::cli::CiArgs) -> Result<(), Error> {
     let job = ci_config::Standalone {
         command,
         spec: spec_text.to_string(),
-        script,
+        script: planned.script,
         pull_request_script,
-        registries: registries_of(&own_registry_images(inputs)),
-        env_read: ci_env_read(&spec, ci_platform),
+        registries: registries_of(&own_registry_images(planned.inputs)),
+        env_read: planned.env_read,
     };
     let text = ci_config::standalone_job(platform, &job)?;
     for w in ci_config::standalone_warnings(platform, &job) {
@@ -720,12 +720,20 @@ fn ci_spec_path(file: Option<&Path>) -> Result<PathBuf, Error> {
 /// The `plan --format sh` script for the runner, and the inputs it was planned from. Planned as
 /// a local run (the job must not depend on the CI that generated it), with the runner's `docker`
 /// from its PATH and the builder named, as this machine's docker says nothing about the runner's.
+/// A standalone job's script, the inputs it was planned from, and the variables the spec read
+/// that are fixed at generation time (the CI's own are read by the job in each run).
+struct CiScript {
+    script: String,
+    inputs: Vec<ImageInput>,
+    env_read: Vec<crate::ci_config::EnvRead>,
+}
+
 fn ci_script(
     spec: &Path,
     platform: crate::ci::Platform,
     builder: crate::cli::BuilderArg,
     push: bool,
-) -> Result<(String, Vec<ImageInput>), Error> {
+) -> Result<CiScript, Error> {
     use clap::{Args, FromArgMatches};
     // The flags' defaults as `plan` has them (retries, their delay, ...), straight from clap.
     let matches = SpecArgs::augment_args(clap::Command::new("ci"))
@@ -739,10 +747,12 @@ fn ci_script(
     // read by the job in each run: placeholders here, shell variables in the script.
     let shell = crate::ci::ShellCi::new(platform);
     let ci = shell.context();
+    let fixed = std::cell::RefCell::new(std::collections::BTreeSet::new());
     let env = |k: &str| {
         if crate::ci::is_platform_variable(platform, k) {
             Some(shell.token(&format!("${{{k}}}")))
         } else {
+            fixed.borrow_mut().insert(k.to_string());
             std::env::var(k).ok()
         }
     };
@@ -753,26 +763,18 @@ fn ci_script(
     // The values are read after `set -eu`, so a variable the runner lacks stops the job.
     let script = script.replacen("set -eu\n", &format!("set -eu\n{}", shell.prelude), 1);
     let script = secrets.mask(&render::resolve_symbols(&script, &shell.symbols()));
-    Ok((script, planned.inputs))
-}
-
-/// The environment variables the spec reads, each with whether it is set here: what a
-/// standalone job fixes at generation time. Only names leave this function, never values.
-fn ci_env_read(spec: &Path, platform: crate::ci::Platform) -> Vec<crate::ci_config::EnvRead> {
-    let names = std::cell::RefCell::new(std::collections::BTreeSet::new());
-    let env = |k: &str| {
-        names.borrow_mut().insert(k.to_string());
-        std::env::var(k).ok()
-    };
-    // Planning already succeeded with the same spec; this pass only records the names.
-    let _ = spec::load(spec, &env, &spec::Overrides::default());
-    names
+    // Only names leave here, never values.
+    let env_read = fixed
         .into_inner()
         .into_iter()
-        .filter(|name| !crate::ci::is_platform_variable(platform, name))
         .map(|name| crate::ci_config::EnvRead {
             set: std::env::var_os(&name).is_some(),
             name,
         })
-        .collect()
+        .collect();
+    Ok(CiScript {
+        script,
+        inputs: planned.inputs,
+        env_read,
+    })
 }
