@@ -13,6 +13,7 @@
 //! the same string. This module neither plans nor reads files: `commands::ci` hands it the script.
 
 use crate::error::Error;
+use crate::reference::is_loopback_registry;
 use crate::render;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -329,7 +330,7 @@ pub fn standalone_warnings(platform: Platform, job: &Standalone) -> Vec<String> 
             env_list(&job.env_read)
         ));
     }
-    for r in job.registries.iter().filter(|r| is_this_machine(r)) {
+    for r in job.registries.iter().filter(|r| is_loopback_registry(r)) {
         warnings.push(format!(
             "the job pushes to {r}, which on a CI runner is the runner itself, where no registry \
              runs: make the spec name the registry the job should push to, and generate it again"
@@ -355,11 +356,6 @@ fn env_list(vars: &[EnvRead]) -> String {
         })
         .collect();
     described.join(", ")
-}
-
-fn is_this_machine(registry: &str) -> bool {
-    let host = registry.rsplit_once(':').map_or(registry, |(h, _)| h);
-    host == "localhost" || host.starts_with("127.") || host == "[::1]"
 }
 
 fn standalone_header(platform: Platform, job: &Standalone) -> String {
@@ -678,15 +674,6 @@ mod tests {
                 .to_string();
             assert!(e.contains("U+"), "{bad:?}: {e}");
         }
-    }
-
-    #[test]
-    fn registries_on_this_machine_are_recognised() {
-        assert!(is_this_machine("localhost:5000"));
-        assert!(is_this_machine("127.0.0.1:5000"));
-        assert!(is_this_machine("localhost"));
-        assert!(!is_this_machine("registry.example.com:5000"));
-        assert!(!is_this_machine("docker.io"));
     }
 
     proptest! {

@@ -6,6 +6,7 @@
 
 use crate::docker::{self, BuilderMode, Capabilities};
 use crate::plan::Builder;
+use crate::reference::is_loopback_registry;
 use serde::Serialize;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -170,7 +171,7 @@ fn registry_checks(r: &RegistryFacts) -> Vec<Check> {
             Some("check the registry address in the spec and the network; `build --no-push` still works"),
         ),
     };
-    let local = is_loopback(&r.host);
+    let local = is_loopback_registry(&r.host);
     let creds = match (&r.credentials, local) {
         (Some(source), _) => check(
             &format!("credentials {}", r.host),
@@ -192,11 +193,6 @@ fn registry_checks(r: &RegistryFacts) -> Vec<Check> {
         ),
     };
     vec![reach, creds]
-}
-
-fn is_loopback(host: &str) -> bool {
-    let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
-    name == "localhost" || name.starts_with("127.") || name == "[::1]"
 }
 
 /// True when `build` could not work: a check failed.
@@ -342,7 +338,7 @@ fn reach(host: &str) -> Result<String, String> {
         .ok_or_else(|| format!("cannot resolve {name}"))?;
     let mut stream = TcpStream::connect_timeout(&socket, Duration::from_secs(3))
         .map_err(|e| format!("cannot connect to {address}: {e}"))?;
-    if !is_loopback(host) {
+    if !is_loopback_registry(host) {
         return Ok(format!("TCP connection to {address}"));
     }
     let _ = stream.set_read_timeout(Some(Duration::from_secs(3)));
@@ -499,12 +495,5 @@ mod tests {
             .unwrap()
             .contains("CI_REGISTRY_PASSWORD"));
         assert_eq!(credentials("other.example.com", &env), None);
-    }
-
-    #[test]
-    fn loopback_hosts_are_recognised() {
-        assert!(is_loopback("127.0.0.1:5000"));
-        assert!(is_loopback("localhost:5000"));
-        assert!(!is_loopback("registry.example.com"));
     }
 }

@@ -816,6 +816,16 @@ fn is_algorithm(s: &str) -> bool {
     })
 }
 
+/// Whether a registry host (`host[:port]`) is this machine: docker talks plain HTTP to such a
+/// registry, and a CI runner has none there.
+pub fn is_loopback_registry(registry: &str) -> bool {
+    let name = match registry.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(rest),
+        None => registry.rsplit_once(':').map_or(registry, |(name, _)| name),
+    };
+    name == "localhost" || name.starts_with("127.") || name == "::1"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1310,6 +1320,22 @@ mod tests {
             let slug = slug_tag(&input, 16);
             assert!(validate_tag(&slug).is_ok(), "{input:?} -> {slug:?}");
             assert!(!slug.is_empty() && slug.len() <= 16 && !slug.ends_with('-'));
+        }
+    }
+
+    #[test]
+    fn loopback_registries_are_recognised() {
+        for local in [
+            "localhost",
+            "localhost:5000",
+            "127.0.0.1:5000",
+            "[::1]",
+            "[::1]:5000",
+        ] {
+            assert!(is_loopback_registry(local), "{local}");
+        }
+        for remote in ["registry.example.com:5000", "docker.io", "ghcr.io"] {
+            assert!(!is_loopback_registry(remote), "{remote}");
         }
     }
 }
