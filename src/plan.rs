@@ -462,7 +462,7 @@ fn stage_label(df: &Dockerfile, i: usize) -> String {
 
 /// The tag that holds a stage's cache: `cache-<name>` (stage names are valid tags, lowercased
 /// as BuildKit compares them), or `cache-stage-<index>` for an unnamed stage.
-pub fn cache_ref(repo: &Reference, df: &Dockerfile, i: usize) -> Reference {
+fn cache_ref(repo: &Reference, df: &Dockerfile, i: usize) -> Reference {
     let tag = match &df.stages[i].name {
         Some(n) => format!("cache-{}", n.to_lowercase()),
         None => format!("cache-stage-{i}"),

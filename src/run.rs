@@ -70,14 +70,6 @@ impl Interrupts {
         Ok(Interrupts { child, received })
     }
 
-    /// An instance that never fires, for runs that do not catch signals.
-    pub fn none() -> Interrupts {
-        Interrupts {
-            child: Arc::new(AtomicI32::new(0)),
-            received: Arc::new(AtomicI32::new(0)),
-        }
-    }
-
     fn received(&self) -> Option<i32> {
         match self.received.load(Ordering::SeqCst) {
             0 => None,
