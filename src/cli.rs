@@ -2,7 +2,7 @@
 
 use crate::docker::BuilderMode;
 use crate::error::Error;
-use crate::spec::{Overrides, PullPolicy};
+use crate::input::spec::{Overrides, PullPolicy};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -353,8 +353,8 @@ impl SpecArgs {
         })
     }
 
-    pub fn retry(&self) -> crate::step::Retry {
-        crate::step::Retry {
+    pub fn retry(&self) -> crate::plan::step::Retry {
+        crate::plan::step::Retry {
             tries: self.retries,
             base_delay: std::time::Duration::from_secs_f64(self.retry_delay),
         }

@@ -13,7 +13,7 @@
 //! hadolint kind are out of scope too: only what affects the cache (or leaks into it) is checked.
 
 use crate::dockerfile::{Dockerfile, Instruction, Stage};
-use crate::reference;
+use crate::input::reference;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};

@@ -5,7 +5,8 @@
 //! targets in `fuzz/` are for long runs. A failing case is saved by proptest under
 //! `tests/properties.proptest-regressions` and tried first next time.
 
-use layercache::{dockerfile, reference, render, spec};
+use layercache::input::{reference, spec};
+use layercache::{dockerfile, render};
 use proptest::prelude::*;
 use std::path::Path;
 

@@ -12,7 +12,7 @@
 //! - CircleCI: `CIRCLECI`, `CIRCLE_SHA1`, `CIRCLE_BRANCH`, `CIRCLE_TAG`,
 //!   `CIRCLE_PROJECT_USERNAME`, `CIRCLE_PROJECT_REPONAME`.
 
-use crate::reference::slug_tag;
+use crate::input::reference::slug_tag;
 use serde::Serialize;
 use std::path::PathBuf;
 

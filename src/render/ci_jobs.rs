@@ -13,7 +13,7 @@
 //! the same string. This module neither plans nor reads files: `commands::ci` hands it the script.
 
 use crate::error::Error;
-use crate::reference::is_loopback_registry;
+use crate::input::reference::is_loopback_registry;
 use crate::render;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");

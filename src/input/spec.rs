@@ -4,7 +4,7 @@
 //! It knows nothing of docker commands; it hands the planner a list of [`ImageConfig`].
 
 use crate::error::{self, Error};
-use crate::reference::{self, Reference};
+use crate::input::reference::{self, Reference};
 use crate::secrets;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;

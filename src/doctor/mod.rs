@@ -5,8 +5,8 @@
 //! state facts by hand.
 
 use crate::docker::{self, BuilderMode, Capabilities};
+use crate::input::reference::is_loopback_registry;
 use crate::plan::Builder;
-use crate::reference::is_loopback_registry;
 use serde::Serialize;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};

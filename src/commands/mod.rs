@@ -1,7 +1,6 @@
 //! One function per subcommand: read the inputs, plan, then run or render. The order of work
 //! is always the same, so `plan`, `build --dry-run` and `build` see the same plan.
 
-use crate::ci::{CiContext, Login, Platform};
 use crate::cli::{
     BuildArgs, DoctorArgs, DoctorFormat, Format, LintArgs, LintFormat, PlanArgs, SpecArgs,
 };
@@ -9,13 +8,14 @@ use crate::docker;
 use crate::dockerfile::{self, Dockerfile};
 use crate::doctor;
 use crate::error::{self, Error};
+use crate::input::ci::{CiContext, Login, Platform};
+use crate::input::spec::{self, ImageConfig};
 use crate::lint::{self, Report, Severity};
 use crate::plan::{self, ImageInput, Plan};
 use crate::render;
 use crate::report;
 use crate::run;
 use crate::secrets::{MaskingWriter, Secrets};
-use crate::spec::{self, ImageConfig};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -604,7 +604,7 @@ fn dockerfile_ignore(dockerfile: &Path) -> PathBuf {
 /// layercache and runs `layercache build`; `--standalone` embeds the script that `plan --format
 /// sh` prints, planned by the same functions.
 pub fn ci(file: Option<&Path>, args: &crate::cli::CiArgs) -> Result<(), Error> {
-    use crate::ci_config::{self, Platform};
+    use crate::render::ci_jobs::{self, Platform};
     let platform = match args.platform {
         crate::cli::CiPlatform::Gitlab => Platform::GitLab,
         crate::cli::CiPlatform::Github => Platform::GitHub,
@@ -625,7 +625,7 @@ pub fn ci(file: Option<&Path>, args: &crate::cli::CiArgs) -> Result<(), Error> {
     }
     if !args.standalone {
         let flag = (spec != Path::new(DEFAULT_SPEC)).then_some(spec_text);
-        return write_stdout(&ci_config::default_job(platform, flag)?);
+        return write_stdout(&ci_jobs::default_job(platform, flag)?);
     }
 
     let builder = match args.builder {
@@ -633,9 +633,9 @@ pub fn ci(file: Option<&Path>, args: &crate::cli::CiArgs) -> Result<(), Error> {
         _ => crate::cli::BuilderArg::Buildkit,
     };
     let ci_platform = match platform {
-        Platform::GitLab => crate::ci::Platform::GitLab,
-        Platform::GitHub => crate::ci::Platform::GitHub,
-        Platform::CircleCi => crate::ci::Platform::CircleCI,
+        Platform::GitLab => crate::input::ci::Platform::GitLab,
+        Platform::GitHub => crate::input::ci::Platform::GitHub,
+        Platform::CircleCi => crate::input::ci::Platform::CircleCI,
     };
     let planned = ci_script(&spec, ci_platform, builder, true)?;
     // GitHub builds pull requests too, and those must not publish anything.
@@ -651,7 +651,7 @@ pub fn ci(file: Option<&Path>, args: &crate::cli::CiArgs) -> Result<(), Error> {
     if args.builder == Some(crate::cli::CiBuilder::Legacy) {
         command.push_str(" --builder legacy");
     }
-    let job = ci_config::Standalone {
+    let job = ci_jobs::Standalone {
         command,
         spec: spec_text.to_string(),
         script: planned.script,
@@ -659,8 +659,8 @@ pub fn ci(file: Option<&Path>, args: &crate::cli::CiArgs) -> Result<(), Error> {
         registries: registries_of(&own_registry_images(planned.inputs)),
         env_read: planned.env_read,
     };
-    let text = ci_config::standalone_job(platform, &job)?;
-    for w in ci_config::standalone_warnings(platform, &job) {
+    let text = ci_jobs::standalone_job(platform, &job)?;
+    for w in ci_jobs::standalone_warnings(platform, &job) {
         eprintln!("warning: {w}");
     }
     write_stdout(&text)
@@ -671,7 +671,12 @@ pub fn ci(file: Option<&Path>, args: &crate::cli::CiArgs) -> Result<(), Error> {
 fn own_registry_images(inputs: Vec<ImageInput>) -> Vec<ImageInput> {
     inputs
         .into_iter()
-        .filter(|i| !i.config.image.to_string().contains(crate::ci::TOKEN_PREFIX))
+        .filter(|i| {
+            !i.config
+                .image
+                .to_string()
+                .contains(crate::input::ci::TOKEN_PREFIX)
+        })
         .collect()
 }
 
@@ -725,12 +730,12 @@ fn ci_spec_path(file: Option<&Path>) -> Result<PathBuf, Error> {
 struct CiScript {
     script: String,
     inputs: Vec<ImageInput>,
-    env_read: Vec<crate::ci_config::EnvRead>,
+    env_read: Vec<crate::render::ci_jobs::EnvRead>,
 }
 
 fn ci_script(
     spec: &Path,
-    platform: crate::ci::Platform,
+    platform: crate::input::ci::Platform,
     builder: crate::cli::BuilderArg,
     push: bool,
 ) -> Result<CiScript, Error> {
@@ -745,11 +750,11 @@ fn ci_script(
     args.no_push = !push;
     // The CI's values (image, tags, branch caches, and the CI variables the spec reads) are
     // read by the job in each run: placeholders here, shell variables in the script.
-    let shell = crate::ci::ShellCi::new(platform);
+    let shell = crate::input::ci::ShellCi::new(platform);
     let ci = shell.context();
     let fixed = std::cell::RefCell::new(std::collections::BTreeSet::new());
     let env = |k: &str| {
-        if crate::ci::is_platform_variable(platform, k) {
+        if crate::input::ci::is_platform_variable(platform, k) {
             Some(shell.token(&format!("${{{k}}}")))
         } else {
             fixed.borrow_mut().insert(k.to_string());
@@ -767,7 +772,7 @@ fn ci_script(
     let env_read = fixed
         .into_inner()
         .into_iter()
-        .map(|name| crate::ci_config::EnvRead {
+        .map(|name| crate::render::ci_jobs::EnvRead {
             set: std::env::var_os(&name).is_some(),
             name,
         })

@@ -1,9 +1,11 @@
 //! Turning a [`Plan`] into text: a POSIX sh script a CI job can paste, or JSON for tools.
 //! Shell quoting lives here and nowhere else.
 
+pub mod ci_jobs;
+
 use crate::dockerfile::Dockerfile;
+use crate::plan::step::{Step, StepKind};
 use crate::plan::{Builder, Plan};
-use crate::step::{Step, StepKind};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 

@@ -2,8 +2,8 @@
 //! shell), streams its output to stderr as it comes, and stops at the first failure that is not
 //! tolerated. It decides nothing about what to run.
 
+use crate::plan::step::{Step, StepKind};
 use crate::plan::Plan;
-use crate::step::{Step, StepKind};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -261,7 +261,7 @@ fn failure_message(step: &Step, n: usize, total: usize, reason: &str) -> String 
 
 /// The registry host of a reference, as docker reads it.
 fn registry_of(reference: &str) -> Option<String> {
-    crate::reference::parse(reference)
+    crate::input::reference::parse(reference)
         .ok()
         .map(|r| r.registry().to_string())
 }
@@ -317,7 +317,7 @@ fn daemon_unreachable(output: &[String]) -> Option<String> {
     output
         .iter()
         .find(|l| {
-            crate::step::DAEMON_UNREACHABLE_MARKERS
+            crate::plan::step::DAEMON_UNREACHABLE_MARKERS
                 .iter()
                 .any(|m| l.contains(m))
         })
@@ -327,7 +327,7 @@ fn daemon_unreachable(output: &[String]) -> Option<String> {
 /// Case-sensitive, as the sh script's `case` matches.
 fn says_absent(output: &[String]) -> bool {
     output.iter().any(|l| {
-        crate::step::ABSENT_IMAGE_MARKERS
+        crate::plan::step::ABSENT_IMAGE_MARKERS
             .iter()
             .any(|m| l.contains(m))
     })

@@ -7,9 +7,9 @@
 //! legacy builder prints `Step i/n : INSTRUCTION`, then ` ---> Using cache` or
 //! ` ---> Running in <id>`, and stages are only visible through their `FROM ... AS name` steps.
 
+use crate::plan::step::{Step, StepKind};
 use crate::plan::{Builder, Plan};
 use crate::run::{Outcome, Status};
-use crate::step::{Step, StepKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -39,7 +39,7 @@ pub struct CacheImportError {
 impl CacheImportError {
     /// The registry has no such image yet: the usual first build, not worth a warning.
     pub fn is_absent(&self) -> bool {
-        crate::step::ABSENT_IMAGE_MARKERS
+        crate::plan::step::ABSENT_IMAGE_MARKERS
             .iter()
             .any(|m| self.error.contains(m))
     }

@@ -8,12 +8,14 @@
 //! - each build reads the caches of every stage it depends on, then its own;
 //! - pushes come after every build of the image succeeded, so a failure publishes nothing.
 
-use crate::ci::Login;
+pub mod step;
+
 use crate::dockerfile::Dockerfile;
 use crate::error::{self, Error};
-use crate::reference::Reference;
-use crate::spec::{ImageConfig, PullPolicy};
-use crate::step::{Retry, Step, StepKind};
+use crate::input::ci::Login;
+use crate::input::reference::Reference;
+use crate::input::spec::{ImageConfig, PullPolicy};
+use crate::plan::step::{Retry, Step, StepKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -518,7 +520,7 @@ fn stage_refs(repo: &Reference, df: &Dockerfile, i: usize, opts: &Options) -> St
 mod tests {
     use super::*;
     use crate::dockerfile;
-    use crate::spec::{self, Overrides};
+    use crate::input::spec::{self, Overrides};
     use std::path::Path;
 
     fn input(spec_text: &str, dockerfile_text: &str) -> ImageInput {
