@@ -1,8 +1,10 @@
-//! The command line (clap), and turning it into the values the other layers take.
+//! The command line: clap definitions only. `options` turns them into domain values; the value
+//! types the flags take (builder, CI platform, pull policy) are the domain's own.
 
-use crate::docker::BuilderMode;
-use crate::error::Error;
-use crate::input::spec::{Overrides, PullPolicy};
+use crate::input::ci::Platform;
+use crate::input::spec::PullPolicy;
+use crate::plan::step::Retry;
+use crate::plan::{Builder, BuilderChoice};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -64,7 +66,7 @@ pub enum Command {
 pub struct CiArgs {
     /// The CI system to write the job for
     #[arg(value_enum)]
-    pub platform: CiPlatform,
+    pub platform: Platform,
 
     /// Embed the planned docker commands instead of installing layercache on the runner; the
     /// job then has to be generated again whenever the Dockerfile's stages change
@@ -74,25 +76,7 @@ pub struct CiArgs {
     /// With --standalone: the builder the runner's docker client uses [default: BuildKit, which
     /// the runner images these jobs name all have]
     #[arg(long, value_enum, value_name = "BUILDER", requires = "standalone")]
-    pub builder: Option<CiBuilder>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CiPlatform {
-    /// A GitLab CI job, docker-in-docker (.gitlab-ci.yml)
-    Gitlab,
-    /// A GitHub Actions workflow (.github/workflows/)
-    Github,
-    /// A CircleCI configuration, machine executor (.circleci/config.yml)
-    Circleci,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CiBuilder {
-    /// BuildKit (DOCKER_BUILDKIT=1)
-    Buildkit,
-    /// The legacy builder, for a runner whose client is 23.0 or later without buildx
-    Legacy,
+    pub builder: Option<Builder>,
 }
 
 #[derive(Debug, Args)]
@@ -175,19 +159,6 @@ pub enum FailLevel {
     None,
 }
 
-impl FailLevel {
-    /// The least severe finding that fails the run; `None` when none does.
-    pub fn threshold(self) -> Option<crate::lint::Severity> {
-        use crate::lint::Severity;
-        match self {
-            FailLevel::Error => Some(Severity::Error),
-            FailLevel::Warning => Some(Severity::Warning),
-            FailLevel::Info => Some(Severity::Info),
-            FailLevel::None => None,
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
@@ -241,7 +212,7 @@ pub struct SpecArgs {
 
     /// When to pull cache images first
     #[arg(long, value_enum, value_name = "POLICY")]
-    pub pull: Option<PullArg>,
+    pub pull: Option<PullPolicy>,
 
     /// Push caches and tags after the builds [default]
     #[arg(long, overrides_with = "no_push")]
@@ -252,8 +223,8 @@ pub struct SpecArgs {
     pub no_push: bool,
 
     /// Which builder to use
-    #[arg(long, value_enum, default_value_t = BuilderArg::Auto, env = "LAYERCACHE_BUILDER")]
-    pub builder: BuilderArg,
+    #[arg(long, value_enum, default_value_t = BuilderChoice::Auto, env = "LAYERCACHE_BUILDER")]
+    pub builder: BuilderChoice,
 
     /// The docker program
     #[arg(
@@ -265,12 +236,12 @@ pub struct SpecArgs {
     pub docker: String,
 
     /// Tries for each push and pull (builds are never retried)
-    #[arg(long, value_name = "N", default_value_t = 3, env = "LAYERCACHE_RETRIES",
+    #[arg(long, value_name = "N", default_value_t = Retry::DEFAULT.tries, env = "LAYERCACHE_RETRIES",
           value_parser = clap::value_parser!(u32).range(1..=20))]
     pub retries: u32,
 
     /// Wait before the second try, in seconds; it doubles before each further try
-    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, env = "LAYERCACHE_RETRY_DELAY",
+    #[arg(long, value_name = "SECONDS", default_value_t = Retry::DEFAULT.base_delay.as_secs_f64(), env = "LAYERCACHE_RETRY_DELAY",
           value_parser = parse_delay)]
     pub retry_delay: f64,
 
@@ -301,120 +272,9 @@ fn parse_delay(s: &str) -> Result<f64, String> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PullArg {
-    /// Only when the builder needs it (legacy builder)
-    Auto,
-    /// Always pull cache images first, tolerating misses
-    Always,
-    /// Never pull
-    Never,
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BuilderArg {
-    /// BuildKit when the client can use it, else the legacy builder
-    #[default]
-    Auto,
-    /// BuildKit (DOCKER_BUILDKIT=1)
-    Buildkit,
-    /// The legacy builder (DOCKER_BUILDKIT=0)
-    Legacy,
-}
-
-impl SpecArgs {
-    /// The flags as spec overrides. `env` supplies values for `--build-arg KEY`.
-    pub fn overrides(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Overrides, Error> {
-        let build_args = self
-            .build_args
-            .iter()
-            .map(|arg| parse_build_arg(arg, env))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Overrides {
-            image: self.image.clone(),
-            dockerfile: self.dockerfile.clone(),
-            context: self.context.clone(),
-            tags: self.tags.clone(),
-            build_args,
-            target: self.target.clone(),
-            cache_repository: self.cache_repository.clone(),
-            pull: self.pull.map(|p| match p {
-                PullArg::Auto => PullPolicy::Auto,
-                PullArg::Always => PullPolicy::Always,
-                PullArg::Never => PullPolicy::Never,
-            }),
-            push: match (self.push, self.no_push) {
-                (true, _) => Some(true),
-                (_, true) => Some(false),
-                _ => None,
-            },
-            // The CI's defaults are filled in by the caller, which holds the CiContext.
-            ..Overrides::default()
-        })
-    }
-
-    pub fn retry(&self) -> crate::plan::step::Retry {
-        crate::plan::step::Retry {
-            tries: self.retries,
-            base_delay: std::time::Duration::from_secs_f64(self.retry_delay),
-        }
-    }
-
-    pub fn builder_mode(&self) -> BuilderMode {
-        match self.builder {
-            BuilderArg::Auto => BuilderMode::Auto,
-            BuilderArg::Buildkit => BuilderMode::BuildKit,
-            BuilderArg::Legacy => BuilderMode::Legacy,
-        }
-    }
-}
-
-fn parse_build_arg(
-    arg: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(String, Option<String>), Error> {
-    let (key, value) = match arg.split_once('=') {
-        Some((k, v)) => (k.to_string(), Some(v.to_string())),
-        None => {
-            if env(arg).is_none() {
-                return Err(Error::Input(format!(
-                    "--build-arg {arg}: no value given and the environment variable {arg} is not set\n  \
-                     hint: write --build-arg {arg}=VALUE, or export {arg}"
-                )));
-            }
-            // The value stays in the environment: docker reads it, argv never holds it.
-            (arg.to_string(), None)
-        }
-    };
-    if key.is_empty() || key.chars().any(|c| c.is_whitespace()) {
-        return Err(Error::Input(format!(
-            "--build-arg {arg}: `{key}` is not a build argument name\n  hint: write --build-arg KEY=VALUE"
-        )));
-    }
-    Ok((key, value))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn build_args_take_values_or_the_environment() {
-        let env = |k: &str| (k == "FROM_ENV").then(|| "x".to_string());
-        assert_eq!(
-            parse_build_arg("A=b=c", &env).unwrap(),
-            ("A".into(), Some("b=c".into()))
-        );
-        assert_eq!(
-            parse_build_arg("FROM_ENV", &env).unwrap(),
-            ("FROM_ENV".into(), None)
-        );
-        assert!(parse_build_arg("UNSET", &env)
-            .unwrap_err()
-            .to_string()
-            .contains("not set"));
-        assert!(parse_build_arg("=v", &env).is_err());
-    }
 
     #[test]
     fn clap_definition_is_consistent() {

@@ -13,6 +13,7 @@ pub mod doctor;
 pub mod error;
 pub mod input;
 pub mod lint;
+pub mod options;
 pub mod plan;
 pub mod render;
 pub mod report;

@@ -1,6 +1,10 @@
 use clap::Parser;
 use layercache::cli::{Cli, Command};
 use layercache::commands;
+use layercache::error::Error;
+use layercache::options::{
+    ci_context, BuildOptions, CiOptions, DoctorOptions, Env, LintOptions, SpecOptions,
+};
 use layercache::secrets::Secrets;
 use std::process::ExitCode;
 
@@ -14,22 +18,31 @@ fn main() -> ExitCode {
         }
     };
     init_tracing(cli.verbose, cli.quiet);
-    let file = cli.file.as_deref();
-    let result = match &cli.command {
-        Command::Build(args) => commands::build(file, args),
-        Command::Plan(args) => commands::plan(file, args),
-        Command::Lint(args) => commands::lint(file, args),
-        Command::Doctor(args) => commands::doctor(file, args),
-        Command::Ci(args) => commands::ci(file, args),
-    };
-    match result {
+    // The one read of the environment; everything below gets this snapshot.
+    let env = Env::capture();
+    match run(&cli, &env) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // The built-in secret variables are masked even in errors from before the spec was read.
-            let secrets = Secrets::from_env(&[], &|k| std::env::var(k).ok());
+            let secrets = Secrets::from_env(&[], &|k| env.get(k));
             eprintln!("error: {}", secrets.mask(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// Converts the command line once, then runs the command.
+fn run(cli: &Cli, env: &Env) -> Result<(), Error> {
+    let file = cli.file.as_deref();
+    match &cli.command {
+        Command::Build(args) => commands::build(&BuildOptions::new(file, args, env)?, env),
+        Command::Plan(args) => {
+            let opts = SpecOptions::new(file, &args.spec, ci_context(env), &|k| env.get(k))?;
+            commands::plan(&opts, args.format, env)
+        }
+        Command::Lint(args) => commands::lint(&LintOptions::new(file, args, env), env),
+        Command::Doctor(args) => commands::doctor(&DoctorOptions::new(file, args, env), env),
+        Command::Ci(args) => commands::ci(&CiOptions::new(file, args), env),
     }
 }
 

@@ -4,14 +4,14 @@
 //! [`evaluate`] turns those facts into checks, each ok / warn / fail with a one-line fix. Tests
 //! state facts by hand.
 
-use crate::docker::{self, BuilderMode, Capabilities};
+use crate::docker::{self, probe_command, Capabilities};
+use crate::input::ci::{CiContext, Platform};
 use crate::input::reference::is_loopback_registry;
-use crate::plan::Builder;
+use crate::plan::builder::{self, Builder, BuilderChoice};
 use serde::Serialize;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -54,7 +54,7 @@ pub struct Facts {
     pub client_version: Option<String>,
     pub caps: Option<Capabilities>,
     pub server: Result<Server, String>,
-    pub builder_mode: BuilderMode,
+    pub builder_mode: BuilderChoice,
     pub docker_host: Option<String>,
     pub docker_context: Option<String>,
     pub ci: Option<String>,
@@ -139,7 +139,7 @@ pub fn evaluate(f: &Facts) -> Vec<Check> {
 }
 
 fn builder_check(f: &Facts) -> Check {
-    let (builder, reason) = docker::choose_builder(f.builder_mode, f.caps.as_ref());
+    let (builder, reason) = builder::choose(f.builder_mode, f.caps.as_ref());
     match builder {
         Builder::BuildKit => check(
             "builder",
@@ -220,24 +220,26 @@ pub fn human(checks: &[Check]) -> String {
 // ---------------------------------------------------------------------------------------------
 // gathering the facts (I/O)
 
-/// Asks docker, the environment and each registry host. `env` reads environment variables.
+/// Asks docker, the environment and each registry host. `env` reads environment variables;
+/// the CI comes from the same [`CiContext`] that `build` uses.
 pub fn gather(
     program: &str,
-    builder_mode: BuilderMode,
+    builder_mode: BuilderChoice,
     registries: &[String],
     spec_error: Option<String>,
+    ci: &CiContext,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Facts {
     let docker = docker::find(program).map_err(|e| e.to_string());
-    let (client_version, caps, server, docker_context) = match &docker {
+    let (caps, server, docker_context) = match &docker {
         Ok(path) => (
-            output(path, &["--version"]).map(|v| client_version_text(&v)),
             Some(docker::probe(path)),
             server(path),
             output(path, &["context", "show"]).map(|s| s.trim().to_string()),
         ),
-        Err(e) => (None, None, Err(e.clone()), None),
+        Err(e) => (None, Err(e.clone()), None),
     };
+    let client_version = caps.as_ref().and_then(|c| c.client.clone());
     let registries = registries
         .iter()
         .map(|host| RegistryFacts {
@@ -254,37 +256,26 @@ pub fn gather(
         builder_mode,
         docker_host: env("DOCKER_HOST"),
         docker_context,
-        ci: ci_name(env),
+        ci: (ci.platform != Platform::Local).then(|| ci.platform.name().to_string()),
         spec_error,
         registries,
     }
 }
 
 fn output(docker: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new(docker)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .ok()?;
+    let out = probe_command(docker, args).output().ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// `Docker version 28.2.2, build e6534b4` -> `28.2.2`.
-fn client_version_text(text: &str) -> String {
-    text.split_whitespace()
-        .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
-        .map(|w| w.trim_end_matches(',').to_string())
-        .unwrap_or_else(|| text.trim().to_string())
-}
-
 fn server(docker: &Path) -> Result<Server, String> {
-    let out = Command::new(docker)
-        .args(["info", "--format", "{{.ServerVersion}}|{{.Driver}}"])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| e.to_string())?;
+    let out = probe_command(
+        docker,
+        &["info", "--format", "{{.ServerVersion}}|{{.Driver}}"],
+    )
+    .output()
+    .map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
     match text.split_once('|') {
         Some((version, driver)) if out.status.success() && !version.is_empty() => Ok(Server {
@@ -300,19 +291,6 @@ fn server(docker: &Path) -> Result<Server, String> {
                 .trim()
                 .to_string())
         }
-    }
-}
-
-fn ci_name(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    let set = |k: &str| env(k).is_some_and(|v| !v.is_empty() && v != "false");
-    if set("GITLAB_CI") {
-        Some("GitLab CI".into())
-    } else if set("GITHUB_ACTIONS") {
-        Some("GitHub Actions".into())
-    } else if set("CIRCLECI") {
-        Some("CircleCI".into())
-    } else {
-        None
     }
 }
 
@@ -388,6 +366,7 @@ mod tests {
             docker: Ok(PathBuf::from("/usr/bin/docker")),
             client_version: Some("20.10.24".into()),
             caps: Some(Capabilities {
+                client: None,
                 client_version: Some((20, 10)),
                 buildx: false,
             }),
@@ -395,7 +374,7 @@ mod tests {
                 version: "20.10.24".into(),
                 storage_driver: "overlay2".into(),
             }),
-            builder_mode: BuilderMode::Auto,
+            builder_mode: BuilderChoice::Auto,
             docker_host: None,
             docker_context: Some("default".into()),
             ci: None,
@@ -433,6 +412,7 @@ mod tests {
     fn a_new_client_without_buildx_warns_and_names_the_fix() {
         let mut f = facts();
         f.caps = Some(Capabilities {
+            client: None,
             client_version: Some((28, 2)),
             buildx: false,
         });

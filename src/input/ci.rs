@@ -16,14 +16,22 @@ use crate::input::reference::slug_tag;
 use serde::Serialize;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+/// The CI system a run is in (or `Local`), and the one `layercache ci` writes a job for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     #[default]
+    #[value(skip)]
     Local,
+    /// A GitLab CI job, docker-in-docker (.gitlab-ci.yml)
+    #[value(name = "gitlab")]
     GitLab,
+    /// A GitHub Actions workflow (.github/workflows/)
+    #[value(name = "github")]
     GitHub,
-    CircleCI,
+    /// A CircleCI configuration, machine executor (.circleci/config.yml)
+    #[value(name = "circleci")]
+    CircleCi,
 }
 
 impl Platform {
@@ -32,7 +40,27 @@ impl Platform {
             Platform::Local => "a local run",
             Platform::GitLab => "GitLab CI",
             Platform::GitHub => "GitHub Actions",
-            Platform::CircleCI => "CircleCI",
+            Platform::CircleCi => "CircleCI",
+        }
+    }
+
+    /// The word `layercache ci` takes for it.
+    pub fn arg(self) -> &'static str {
+        match self {
+            Platform::Local => "local",
+            Platform::GitLab => "gitlab",
+            Platform::GitHub => "github",
+            Platform::CircleCi => "circleci",
+        }
+    }
+
+    /// Where the platform reads its configuration.
+    pub fn config_file(self) -> &'static str {
+        match self {
+            Platform::Local => "",
+            Platform::GitLab => ".gitlab-ci.yml",
+            Platform::GitHub => ".github/workflows/layercache.yml",
+            Platform::CircleCi => ".circleci/config.yml",
         }
     }
 }
@@ -71,7 +99,9 @@ impl CiContext {
     pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> CiContext {
         let var = |k: &str| env(k).filter(|v| !v.is_empty());
         let slug = |v: Option<String>| v.map(|v| slug_tag(&v, BRANCH_SLUG_LEN));
-        if var("GITLAB_CI").is_some() {
+        // `GITLAB_CI=false` (a local test of a job script) is no CI; the platforms set `true`.
+        let on = |k: &str| var(k).is_some_and(|v| v != "false");
+        if on("GITLAB_CI") {
             let login = match (
                 var("CI_REGISTRY"),
                 var("CI_REGISTRY_USER"),
@@ -101,7 +131,7 @@ impl CiContext {
                 step_summary: None,
             };
         }
-        if var("GITHUB_ACTIONS").is_some() {
+        if on("GITHUB_ACTIONS") {
             let is_tag = var("GITHUB_REF_TYPE").as_deref() == Some("tag");
             let branch = if is_tag {
                 None
@@ -136,7 +166,7 @@ impl CiContext {
                 step_summary: var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             };
         }
-        if var("CIRCLECI").is_some() {
+        if on("CIRCLECI") {
             let image = match (
                 var("CIRCLE_PROJECT_USERNAME"),
                 var("CIRCLE_PROJECT_REPONAME"),
@@ -146,7 +176,7 @@ impl CiContext {
             };
             let tag = var("CIRCLE_TAG");
             return CiContext {
-                platform: Platform::CircleCI,
+                platform: Platform::CircleCi,
                 sha: var("CIRCLE_SHA1"),
                 branch: slug(if tag.is_some() {
                     None
@@ -210,7 +240,7 @@ impl ShellCi {
                 "LC_REF=$(lc_slug \"${GITHUB_HEAD_REF:-$GITHUB_REF_NAME}\")",
                 "LC_DEFAULT=$(lc_slug \"${GITHUB_BASE_REF:-main}\")",
             ],
-            Platform::CircleCI | Platform::Local => [
+            Platform::CircleCi | Platform::Local => [
                 "LC_IMAGE=$(printf '%s/%s' \"$CIRCLE_PROJECT_USERNAME\" \"$CIRCLE_PROJECT_REPONAME\" | tr '[:upper:]' '[:lower:]')",
                 "LC_SHA=$CIRCLE_SHA1",
                 "LC_REF=$(lc_slug \"${CIRCLE_TAG:-${CIRCLE_BRANCH:-}}\")",
@@ -263,7 +293,7 @@ pub fn is_platform_variable(platform: Platform, name: &str) -> bool {
     match platform {
         Platform::GitLab => name.starts_with("CI_") || name == "GITLAB_CI",
         Platform::GitHub => name.starts_with("GITHUB_"),
-        Platform::CircleCI => name.starts_with("CIRCLE_") || name == "CIRCLECI",
+        Platform::CircleCi => name.starts_with("CIRCLE_") || name == "CIRCLECI",
         Platform::Local => false,
     }
 }
@@ -375,7 +405,7 @@ mod tests {
             ("CIRCLE_PROJECT_USERNAME", "Acme"),
             ("CIRCLE_PROJECT_REPONAME", "Web"),
         ]);
-        assert_eq!(c.platform, Platform::CircleCI);
+        assert_eq!(c.platform, Platform::CircleCi);
         assert_eq!(c.branch.as_deref(), Some("release-2.0"));
         assert_eq!(c.image.as_deref(), Some("acme/web"));
         assert_eq!(c.default_tags(), ["def456", "release-2.0"]);

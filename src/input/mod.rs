@@ -1,6 +1,10 @@
-//! Reading and validating what the user wrote: the spec, image references, the CI's variables.
-//! Every error names the file, line and column, and says what to do.
+//! Reading and validating what the user wrote: the spec, the Dockerfiles, image references, the
+//! CI's variables. Every error names the file, line and column, and says what to do. Nothing
+//! here knows docker commands or reads the environment itself: callers pass a lookup.
 
 pub mod ci;
+mod read;
 pub mod reference;
 pub mod spec;
+
+pub use read::{read_dockerfile, read_inputs, secret_vars, ImageInput, Inputs};

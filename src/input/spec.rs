@@ -11,13 +11,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// When cache images are pulled before building.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum PullPolicy {
-    /// Only where the builder needs it: the legacy builder reads `--cache-from` from local
-    /// images, BuildKit fetches cache manifests itself.
+    /// Only when the builder needs it (legacy builder): the legacy builder reads
+    /// `--cache-from` from local images, BuildKit fetches cache manifests itself
     Auto,
+    /// Always pull cache images first, tolerating misses
     Always,
+    /// Never pull
     Never,
 }
 
@@ -68,31 +70,7 @@ pub struct ImageConfig {
     pub origin: String,
 }
 
-/// Where a value was given: a line and column of the spec, or a command-line flag. Values are
-/// checked against the Dockerfile only by the planner, which has no spec text to search.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Place {
-    /// The spec's path, or the flag (`--target`).
-    pub file: String,
-    /// 1-based; 0 when unknown, and then so is `column`.
-    pub line: usize,
-    pub column: usize,
-}
-
-impl Place {
-    fn whole(file: &str) -> Place {
-        Place {
-            file: file.to_string(),
-            line: 0,
-            column: 0,
-        }
-    }
-
-    /// An input error about the value given here.
-    pub fn error(&self, message: &str, hint: &str) -> Error {
-        error::at(&self.file, self.line, self.column, message, hint)
-    }
-}
+pub use crate::error::Place;
 
 /// Values from the command line; each one set replaces the spec's value for every image.
 #[derive(Debug, Clone, Default)]
@@ -328,10 +306,11 @@ pub fn from_overrides(overrides: &Overrides) -> Result<Vec<ImageConfig>, Error> 
         .as_ref()
         .or(overrides.fallback_image.as_ref())
     else {
-        return Err(Error::Input(
-            "no image to build: there is no layercache.yml here and no --image was given\n  \
-             hint: pass --image registry.example.com/team/app, or write a layercache.yml (see README)"
-                .into(),
+        return Err(Error::input(
+            "no image to build: there is no layercache.yml here and no --image was given",
+        )
+        .hint(
+            "pass --image registry.example.com/team/app, or write a layercache.yml (see README)",
         ));
     };
     let raw = RawImage {

@@ -8,26 +8,27 @@
 //! - each build reads the caches of every stage it depends on, then its own;
 //! - pushes come after every build of the image succeeded, so a failure publishes nothing.
 
+pub mod builder;
+pub mod logins;
+mod per_stage;
+mod refs;
+mod stages;
 pub mod step;
 
-use crate::dockerfile::Dockerfile;
-use crate::error::{self, Error};
-use crate::input::ci::Login;
-use crate::input::reference::Reference;
-use crate::input::spec::{ImageConfig, PullPolicy};
-use crate::plan::step::{Retry, Step, StepKind};
-use serde::Serialize;
-use std::collections::BTreeMap;
+pub use crate::input::ImageInput;
+pub use builder::{Builder, BuilderChoice};
+pub use logins::{logins, LoginFlags};
 
-/// How images get built.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Builder {
-    /// `DOCKER_BUILDKIT=1`, inline cache, no pre-pull needed.
-    BuildKit,
-    /// The classic builder: `--cache-from` only sees images pulled beforehand.
-    Legacy,
-}
+use crate::error::Error;
+use crate::input::ci::Login;
+use crate::input::spec::{ImageConfig, PullPolicy};
+use builder::builder_env;
+use logins::login_step;
+use per_stage::{output_stage, StageBuild};
+use refs::{stage_refs, StageRefs};
+use stages::{resolve_target, stage_label, stages_to_build};
+use std::collections::BTreeMap;
+use step::{Retry, Step, StepKind};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -46,13 +47,6 @@ pub struct Options {
     pub default_branch: Option<String>,
     /// Registries to log in to before anything else.
     pub logins: Vec<Login>,
-}
-
-/// One image's input to the planner.
-#[derive(Debug, Clone)]
-pub struct ImageInput {
-    pub config: ImageConfig,
-    pub dockerfile: Dockerfile,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,32 +95,6 @@ pub fn plan(images: &[ImageInput], opts: &Options) -> Result<Plan, Error> {
         images,
         warnings,
     })
-}
-
-/// `docker login --password-stdin`: the password goes from its variable to docker's stdin.
-fn login_step(login: &Login, opts: &Options) -> Step {
-    Step {
-        kind: StepKind::Login,
-        program: opts.docker.clone(),
-        args: [
-            "login",
-            "--username",
-            &login.user,
-            "--password-stdin",
-            &login.registry,
-        ]
-        .map(String::from)
-        .to_vec(),
-        env: builder_env(opts.builder),
-        allow_failure: false,
-        image: String::new(),
-        stage: None,
-        reference: Some(login.registry.clone()),
-        // stdin is read once: a retry would send docker an empty password.
-        retry: Retry::ONCE,
-        output_stage: None,
-        stdin_var: Some(login.password_var.clone()),
-    }
 }
 
 fn plan_image(
@@ -186,7 +154,7 @@ fn plan_image(
         let tags: Vec<String> = std::iter::once(refs[&i].write.clone())
             .chain(publish.iter().filter(|_| i == target).cloned())
             .collect();
-        let build = BuildArgs {
+        let build = StageBuild {
             config,
             df,
             stage: i,
@@ -231,107 +199,6 @@ fn plan_image(
     })
 }
 
-/// What a stage's `docker build` needs.
-struct BuildArgs<'a> {
-    config: &'a ImageConfig,
-    df: &'a Dockerfile,
-    stage: usize,
-    /// The stage's cache ref, then (for the shipped stage) the publish tags.
-    tags: &'a [String],
-    dockerfile_path: &'a str,
-}
-
-impl BuildArgs<'_> {
-    /// The build that does the work: reads the caches of every stage it depends on, then its own.
-    fn args(&self, builder: Builder, refs: &BTreeMap<usize, StageRefs>) -> Vec<String> {
-        let mut args: Vec<String> = vec!["build".into()];
-        if builder == Builder::BuildKit {
-            // Plain progress keeps `#N CACHED` lines readable in CI logs and for the report.
-            args.push("--progress=plain".into());
-        }
-        args.extend(self.target());
-        // Ancestors first: when two stages start with the same steps, the legacy builder takes
-        // those steps from the first matching source, and the ancestor's copy is the one whose
-        // chain continues into the expensive steps (measured on the e2e engine).
-        let ancestors = self
-            .df
-            .ancestors(self.stage)
-            .into_iter()
-            .filter(|a| refs.contains_key(a));
-        for s in ancestors.chain([self.stage]) {
-            for r in &refs[&s].read {
-                args.extend(["--cache-from".into(), r.clone()]);
-            }
-        }
-        if builder == Builder::BuildKit {
-            args.extend(["--build-arg".into(), "BUILDKIT_INLINE_CACHE=1".into()]);
-        }
-        args.extend(self.rest());
-        args
-    }
-
-    /// The same build again, from the local cache only. BuildKit's inline cache leaves out the
-    /// records of steps it took from an imported cache, so a pushed image whose early steps
-    /// were cache hits makes the next runner miss them (moby/buildkit#1981, #2274, #3730): warm
-    /// and cold runs alternate. A build whose every step is a local cache hit records them all
-    /// (measured on the e2e engine: 80-130 ms per stage), so this image is the one pushed.
-    fn reexport_args(&self) -> Vec<String> {
-        let mut args: Vec<String> = vec!["build".into(), "--quiet".into()];
-        args.extend(self.target());
-        args.extend(["--build-arg".into(), "BUILDKIT_INLINE_CACHE=1".into()]);
-        args.extend(self.rest());
-        args
-    }
-
-    fn target(&self) -> Vec<String> {
-        if self.stage == self.df.stages.len().saturating_sub(1) {
-            return Vec::new();
-        }
-        vec!["--target".into(), stage_target_name(self.df, self.stage)]
-    }
-
-    /// Build args, tags, Dockerfile and context: the same for both builds.
-    fn rest(&self) -> Vec<String> {
-        let mut args = Vec::new();
-        for (k, v) in &self.config.build_args {
-            let arg = match v {
-                Some(v) => format!("{k}={v}"),
-                // By name: docker reads the value from its environment.
-                None => k.clone(),
-            };
-            args.extend(["--build-arg".into(), arg]);
-        }
-        for t in self.tags {
-            args.extend(["--tag".into(), t.clone()]);
-        }
-        args.extend([
-            "--file".into(),
-            self.dockerfile_path.to_string(),
-            self.config.context.display().to_string(),
-        ]);
-        args
-    }
-}
-
-/// How BuildKit's progress output names a stage: nothing at all in a Dockerfile of one stage
-/// (named or not: `#7 [4/6] RUN ...`, seen on the e2e engine), else its name, or `stage-N`.
-fn output_stage(df: &Dockerfile, i: usize) -> String {
-    match &df.stages[i].name {
-        _ if df.stages.len() == 1 => String::new(),
-        Some(name) => name.clone(),
-        None => format!("stage-{i}"),
-    }
-}
-
-fn builder_env(builder: Builder) -> BTreeMap<String, String> {
-    let value = match builder {
-        Builder::BuildKit => "1",
-        // Set explicitly: clients from 23.0 default to BuildKit and fail without buildx.
-        Builder::Legacy => "0",
-    };
-    BTreeMap::from([("DOCKER_BUILDKIT".to_string(), value.to_string())])
-}
-
 fn needs_pull(builder: Builder, policy: PullPolicy) -> bool {
     match policy {
         PullPolicy::Always => true,
@@ -339,181 +206,6 @@ fn needs_pull(builder: Builder, policy: PullPolicy) -> bool {
         // BuildKit fetches the cache manifest itself; the legacy builder only sees local images.
         PullPolicy::Auto => builder == Builder::Legacy,
     }
-}
-
-fn resolve_target(config: &ImageConfig, df: &Dockerfile) -> Result<usize, Error> {
-    let Some(name) = &config.target else {
-        return Ok(df.stages.len().saturating_sub(1));
-    };
-    df.find_stage(name).ok_or_else(|| {
-        config.target_place.error(
-            &format!(
-                "target `{name}` is not a stage of {}",
-                config.dockerfile.display()
-            ),
-            &format!("stages are: {}", stage_list(df)),
-        )
-    })
-}
-
-fn stage_list(df: &Dockerfile) -> String {
-    df.stages
-        .iter()
-        .map(|s| stage_label(df, s.index))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The stages to build, in order, the target last.
-fn stages_to_build(
-    config: &ImageConfig,
-    df: &Dockerfile,
-    target: usize,
-    path: &str,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<usize>, Error> {
-    let needed = df.stages_for_target(target);
-    let mut chosen: Vec<usize> = match &config.cache_stages {
-        Some(names) => names
-            .iter()
-            .map(|n| chosen_stage(config, df, &needed, n))
-            .collect::<Result<_, _>>()?,
-        None => needed
-            .iter()
-            .copied()
-            .filter(|&i| i != target && df.stages[i].name.is_some())
-            .collect(),
-    };
-    if config.cache_stages.is_none() {
-        for &i in needed
-            .iter()
-            .filter(|&&i| i != target && df.stages[i].name.is_none())
-        {
-            let s = &df.stages[i];
-            warnings.push(format!(
-                "{path}:{}: stage {i} (FROM {}) has no name, so it cannot be built with --target and its \
-                 layers are not cached; name it: FROM {} AS <name>",
-                s.line, s.from, s.from
-            ));
-        }
-    }
-    chosen.push(target);
-    chosen.sort_unstable();
-    chosen.dedup();
-    Ok(chosen)
-}
-
-fn chosen_stage(
-    config: &ImageConfig,
-    df: &Dockerfile,
-    needed: &[usize],
-    name: &str,
-) -> Result<usize, Error> {
-    // Where the name is written: a name listed twice fails the same way both times.
-    let written = config
-        .cache_stages
-        .iter()
-        .flatten()
-        .position(|n| n == name)
-        .and_then(|k| config.cache_stage_places.get(k));
-    let place = |msg: String, hint: String| match written {
-        Some(at) => at.error(&msg, &hint),
-        None => error::at(&config.origin, 0, 0, &msg, &hint),
-    };
-    let i = df.find_stage(name).ok_or_else(|| {
-        place(
-            format!(
-                "cache_stages names `{name}`, which is not a stage of {}",
-                config.dockerfile.display()
-            ),
-            format!("stages are: {}", stage_list(df)),
-        )
-    })?;
-    if !needed.contains(&i) {
-        return Err(place(
-            format!("cache_stages names `{name}`, which the target does not need"),
-            "remove it from cache_stages, or change target".into(),
-        ));
-    }
-    if df.stages[i].name.is_none() {
-        return Err(place(
-            format!(
-                "cache_stages names stage {i}, which has no name and cannot be built with --target"
-            ),
-            format!(
-                "name it in the Dockerfile: FROM {} AS <name>",
-                df.stages[i].from
-            ),
-        ));
-    }
-    Ok(i)
-}
-
-/// What `--target` takes: the stage name as written.
-fn stage_target_name(df: &Dockerfile, i: usize) -> String {
-    df.stages[i].name.clone().unwrap_or_else(|| i.to_string())
-}
-
-/// A stage as users see it: its name, or `stage N`.
-fn stage_label(df: &Dockerfile, i: usize) -> String {
-    match &df.stages[i].name {
-        Some(n) => n.clone(),
-        None => format!("stage {i}"),
-    }
-}
-
-/// The tag that holds a stage's cache: `cache-<name>` (stage names are valid tags, lowercased
-/// as BuildKit compares them), or `cache-stage-<index>` for an unnamed stage.
-fn cache_ref(repo: &Reference, df: &Dockerfile, i: usize) -> Reference {
-    let tag = match &df.stages[i].name {
-        Some(n) => format!("cache-{}", n.to_lowercase()),
-        None => format!("cache-stage-{i}"),
-    };
-    repo.with_tag(&tag)
-}
-
-/// Where a stage's cache is written and read.
-struct StageRefs {
-    /// Pushed: the branch's own cache, `cache-<stage>-<branch>`, or `cache-<stage>`.
-    write: String,
-    /// Read, in order: the branch's own cache, the default branch's, the plain one, so the
-    /// first build of a new branch starts warm from its base.
-    read: Vec<String>,
-}
-
-fn stage_refs(repo: &Reference, df: &Dockerfile, i: usize, opts: &Options) -> StageRefs {
-    let plain = cache_ref(repo, df, i);
-    let base_tag = plain.tag.clone().unwrap_or_default();
-    let on_branch = |branch: &str| {
-        // Tags are at most 128 characters: shorten the branch, never the stage.
-        let room = 128usize.saturating_sub(base_tag.len() + 1).max(1);
-        let branch: String = branch.chars().take(room).collect();
-        plain
-            .with_tag(&format!(
-                "{base_tag}-{}",
-                branch.trim_end_matches(['-', '.'])
-            ))
-            .to_string()
-    };
-    let mut read: Vec<String> = Vec::new();
-    for r in [
-        opts.branch.as_deref().map(on_branch),
-        opts.default_branch.as_deref().map(on_branch),
-        Some(plain.to_string()),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        if !read.contains(&r) {
-            read.push(r);
-        }
-    }
-    // A build with no branch (a git tag) writes the plain cache, never the default branch's.
-    let write = opts
-        .branch
-        .as_deref()
-        .map_or_else(|| plain.to_string(), on_branch);
-    StageRefs { write, read }
 }
 
 #[cfg(test)]

@@ -59,6 +59,12 @@ impl Retry {
         base_delay: Duration::ZERO,
     };
 
+    /// Pushes and pulls unless `--retries` / `--retry-delay` say otherwise.
+    pub const DEFAULT: Retry = Retry {
+        tries: 3,
+        base_delay: Duration::from_secs(1),
+    };
+
     /// The waits between tries: base, 2 x base, 4 x base, ...
     pub fn delays(&self) -> Vec<Duration> {
         (0..self.tries.saturating_sub(1))

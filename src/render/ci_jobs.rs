@@ -13,6 +13,7 @@
 //! the same string. This module neither plans nor reads files: `commands::ci` hands it the script.
 
 use crate::error::Error;
+use crate::input::ci::Platform;
 use crate::input::reference::is_loopback_registry;
 use crate::render;
 
@@ -37,33 +38,6 @@ const INSTALL_ROOT: &str = ".layercache";
 
 /// Where the GitLab standalone job writes the embedded script before `sh` runs it.
 const GITLAB_SCRIPT_FILE: &str = "\"${TMPDIR:-/tmp}/layercache-build.sh\"";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Platform {
-    GitLab,
-    GitHub,
-    CircleCi,
-}
-
-impl Platform {
-    /// The word `layercache ci` takes for it.
-    pub fn arg(self) -> &'static str {
-        match self {
-            Platform::GitLab => "gitlab",
-            Platform::GitHub => "github",
-            Platform::CircleCi => "circleci",
-        }
-    }
-
-    /// Where the platform reads its configuration.
-    pub fn config_file(self) -> &'static str {
-        match self {
-            Platform::GitLab => ".gitlab-ci.yml",
-            Platform::GitHub => ".github/workflows/layercache.yml",
-            Platform::CircleCi => ".circleci/config.yml",
-        }
-    }
-}
 
 /// An environment variable the spec read when the standalone job was generated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +80,7 @@ pub fn default_job(platform: Platform, spec: Option<&str>) -> Result<String, Err
         Platform::GitLab => gitlab_default(&header, &build),
         Platform::GitHub => github_default(&header, &build),
         Platform::CircleCi => circleci_default(&header, &build),
+        Platform::Local => return Err(no_platform()),
     })
 }
 
@@ -315,6 +290,7 @@ pub fn standalone_job(platform: Platform, job: &Standalone) -> Result<String, Er
             job.pull_request_script.as_deref().unwrap_or(&job.script),
         ),
         Platform::CircleCi => circleci_standalone(&header, &job.script, registry),
+        Platform::Local => return Err(no_platform()),
     })
 }
 
@@ -447,6 +423,11 @@ jobs:
     )
 }
 
+/// `Local` is no CI: the command line never offers it (`#[value(skip)]`).
+fn no_platform() -> Error {
+    Error::input("a CI job needs a CI platform").hint("name one: gitlab, github or circleci")
+}
+
 /// Text that each platform would read as its own syntax rather than pass to the shell.
 fn check_platform_syntax(platform: Platform, script: &str) -> Result<(), Error> {
     let (token, what) = match platform {
@@ -454,11 +435,11 @@ fn check_platform_syntax(platform: Platform, script: &str) -> Result<(), Error> 
         Platform::GitHub => ("${{", "GitHub Actions would evaluate it as an expression"),
         // CircleCI's config processing reads `<< ... >>` as a parameter.
         Platform::CircleCi => ("<<", "CircleCI would read it as a pipeline parameter"),
-        Platform::GitLab => return Ok(()),
+        Platform::GitLab | Platform::Local => return Ok(()),
     };
     match script.lines().position(|l| l.contains(token)) {
         None => Ok(()),
-        Some(i) => Err(Error::Input(format!(
+        Some(i) => Err(Error::input(format!(
             "the planned script holds `{token}` (line {} of `layercache plan --format sh`), and {what}\n  \
              hint: change that value in the spec, or use the default style, which embeds no script",
             i + 1
@@ -485,7 +466,7 @@ fn check_text(text: &str, what: &str) -> Result<(), Error> {
             let (line, c) = found
                 .and_then(|(i, l)| l.chars().find(|&c| bad(c)).map(|c| (i + 1, c)))
                 .unwrap_or((0, '\r'));
-            Err(Error::Input(format!(
+            Err(Error::input(format!(
                 "{what} holds the character U+{:04X} (line {line}), which a CI configuration cannot \
                  carry as written\n  hint: remove it from the spec's values",
                 c as u32
@@ -498,7 +479,7 @@ fn check_text(text: &str, what: &str) -> Result<(), Error> {
 fn check_line(text: &str, what: &str) -> Result<(), Error> {
     check_text(text, what)?;
     if text.contains('\n') {
-        return Err(Error::Input(format!(
+        return Err(Error::input(format!(
             "{what} holds a line break, which a CI configuration cannot carry there\n  \
              hint: rename it"
         )));

@@ -13,6 +13,12 @@ use std::collections::BTreeMap;
 /// `set -eu` so the first failed step stops it, as `layercache build` stops, and the same
 /// retries of pushes and pulls.
 pub fn sh(plan: &Plan, source: &str) -> String {
+    sh_with_prelude(plan, source, "")
+}
+
+/// [`sh`] with `prelude` (shell text) right after `set -eu`: a CI job's script reads the CI's
+/// variables there, so one the runner lacks stops the job before any step.
+pub fn sh_with_prelude(plan: &Plan, source: &str, prelude: &str) -> String {
     let common = common_env(plan);
     let mut out = String::new();
     out.push_str("#!/bin/sh\n");
@@ -22,6 +28,7 @@ pub fn sh(plan: &Plan, source: &str) -> String {
     ));
     out.push_str(&format!("# Builder: {}.\n", builder_name(plan.builder)));
     out.push_str("set -eu\n");
+    out.push_str(prelude);
     for (k, v) in &common {
         out.push_str(&format!("export {k}={}\n", quote(v)));
     }

@@ -2,12 +2,16 @@
 //! shell), streams its output to stderr as it comes, and stops at the first failure that is not
 //! tolerated. It decides nothing about what to run.
 
+mod log_style;
+mod signals;
+
+pub use log_style::LogStyle;
+pub use signals::Interrupts;
+
 use crate::plan::step::{Step, StepKind};
 use crate::plan::Plan;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// How one step ended.
@@ -44,113 +48,6 @@ pub struct Outcome {
     pub interrupted: Option<i32>,
     /// Docker's words, when a step could not reach the daemon (the run stopped there).
     pub daemon_unreachable: Option<String>,
-}
-
-/// Catches SIGINT and SIGTERM for the whole run: forwards each to the docker child running at
-/// the time and remembers the first, so the executor waits for the child, then runs no
-/// further step (in particular no push).
-pub struct Interrupts {
-    child: Arc<AtomicI32>,
-    received: Arc<AtomicI32>,
-}
-
-impl Interrupts {
-    pub fn install() -> std::io::Result<Interrupts> {
-        use signal_hook::consts::{SIGINT, SIGTERM};
-        let child = Arc::new(AtomicI32::new(0));
-        let received = Arc::new(AtomicI32::new(0));
-        let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
-        let (c, r) = (child.clone(), received.clone());
-        std::thread::spawn(move || {
-            for signal in signals.forever() {
-                let _ = r.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
-                forward(c.load(Ordering::SeqCst), signal);
-            }
-        });
-        Ok(Interrupts { child, received })
-    }
-
-    fn received(&self) -> Option<i32> {
-        match self.received.load(Ordering::SeqCst) {
-            0 => None,
-            signal => Some(signal),
-        }
-    }
-
-    fn child_started(&self, pid: u32) {
-        let pid = i32::try_from(pid).unwrap_or(0);
-        self.child.store(pid, Ordering::SeqCst);
-        // A signal that came between spawn and now found no child to forward to.
-        if let Some(signal) = self.received() {
-            forward(pid, signal);
-        }
-    }
-
-    /// Sleeps, waking early for a signal; true when the whole time passed.
-    fn sleep(&self, duration: Duration) -> bool {
-        let until = Instant::now() + duration;
-        while Instant::now() < until {
-            if self.received().is_some() {
-                return false;
-            }
-            std::thread::sleep((until - Instant::now()).min(Duration::from_millis(50)));
-        }
-        self.received().is_none()
-    }
-
-    fn child_ended(&self) {
-        self.child.store(0, Ordering::SeqCst);
-    }
-}
-
-fn forward(pid: i32, signal: i32) {
-    if pid > 0 {
-        // SAFETY: kill(2) with a pid we spawned and a valid signal number has no memory effects.
-        unsafe {
-            libc::kill(pid, signal);
-        }
-    }
-}
-
-/// How step headers look in the log: plain, or the CI's collapsible sections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogStyle {
-    /// `[2/5] build base`
-    Plain,
-    /// GitLab's `section_start` / `section_end` markers: each step a collapsible section.
-    GitLab,
-    /// GitHub Actions' `::group::` / `::endgroup::` workflow commands.
-    GitHub,
-}
-
-impl LogStyle {
-    fn open(self, n: usize, header: &str) -> String {
-        match self {
-            LogStyle::Plain => header.to_string(),
-            LogStyle::GitLab => format!(
-                "\x1b[0Ksection_start:{}:layercache_step_{n}[collapsed=true]\r\x1b[0K{header}",
-                unix_time()
-            ),
-            LogStyle::GitHub => format!("::group::{header}"),
-        }
-    }
-
-    fn close(self, n: usize) -> Option<String> {
-        match self {
-            LogStyle::Plain => None,
-            LogStyle::GitLab => Some(format!(
-                "\x1b[0Ksection_end:{}:layercache_step_{n}\r\x1b[0K",
-                unix_time()
-            )),
-            LogStyle::GitHub => Some("::endgroup::".to_string()),
-        }
-    }
-}
-
-fn unix_time() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// Lines kept per step for the summary and report; output beyond this is still streamed.
@@ -349,17 +246,7 @@ fn run_once(step: &Step, log: &mut dyn Write, interrupts: &Interrupts) -> (Statu
             }
         },
     };
-    let mut command = Command::new(&step.program);
-    command
-        .args(&step.args)
-        .envs(&step.env)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut command = crate::docker::step_command(step);
     tracing::debug!(argv = ?step.argv(), env = ?step.env, "spawning");
     let (status, (output, errors)) = match command.spawn() {
         Ok(mut child) => {

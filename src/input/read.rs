@@ -1,0 +1,125 @@
+//! Reading the inputs from disk: the spec (or the flags alone) and each image's Dockerfile.
+//! Every input error surfaces here, before docker is run.
+
+use crate::dockerfile::{self, Dockerfile};
+use crate::error::{self, Error};
+use crate::input::spec::{self, ImageConfig, Overrides};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Dockerfiles above this size are refused before parsing, to bound memory.
+const MAX_DOCKERFILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// One image to build: its configuration and its parsed Dockerfile.
+#[derive(Debug, Clone)]
+pub struct ImageInput {
+    pub config: ImageConfig,
+    pub dockerfile: Dockerfile,
+}
+
+/// What a command reads: the images, and where they were described (for the plan's header).
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub images: Vec<ImageInput>,
+    /// The spec's path, or `command-line flags`.
+    pub source: String,
+}
+
+/// Reads the spec at `file` (or, without one, the flags alone) and the Dockerfiles. `env`
+/// answers the spec's `${VAR}`s.
+pub fn read_inputs(
+    file: Option<&Path>,
+    overrides: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Inputs, Error> {
+    let (configs, source) = match file {
+        Some(path) => (
+            spec::load(path, env, overrides)?,
+            path.display().to_string(),
+        ),
+        None => (
+            spec::from_overrides(overrides)?,
+            "command-line flags".to_string(),
+        ),
+    };
+    Ok(Inputs {
+        images: read_dockerfiles(configs)?,
+        source,
+    })
+}
+
+/// The names of the variables whose values are secret in this run: every image's `secrets:`
+/// and registry password variable, and `extra` (the `--registry-password-var`).
+pub fn secret_vars(images: &[ImageInput], extra: Option<&str>) -> Vec<String> {
+    images
+        .iter()
+        .flat_map(|i| i.config.secrets.iter().cloned())
+        .chain(extra.map(String::from))
+        .chain(
+            images
+                .iter()
+                .filter_map(|i| i.config.registry_login.as_ref().map(|(_, var)| var.clone())),
+        )
+        .collect()
+}
+
+/// Parses each image's Dockerfile once, however many images share it.
+fn read_dockerfiles(configs: Vec<ImageConfig>) -> Result<Vec<ImageInput>, Error> {
+    let mut parsed: HashMap<PathBuf, Dockerfile> = HashMap::new();
+    let mut inputs = Vec::with_capacity(configs.len());
+    for config in configs {
+        let df = match parsed.get(&config.dockerfile) {
+            Some(df) => df.clone(),
+            None => {
+                let hint = format!(
+                    "set `dockerfile:` in {} or pass --dockerfile PATH",
+                    config.origin
+                );
+                let df = read_dockerfile(&config.dockerfile, &hint)?;
+                parsed.insert(config.dockerfile.clone(), df.clone());
+                df
+            }
+        };
+        inputs.push(ImageInput {
+            config,
+            dockerfile: df,
+        });
+    }
+    Ok(inputs)
+}
+
+/// Reads and parses one Dockerfile; `hint` says how to name another one.
+pub fn read_dockerfile(path: &Path, hint: &str) -> Result<Dockerfile, Error> {
+    let shown = path.display().to_string();
+    let unreadable = |e: std::io::Error| {
+        error::at(
+            &shown,
+            0,
+            0,
+            &format!("cannot read the Dockerfile: {e}"),
+            hint,
+        )
+    };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if meta.is_dir() {
+        return Err(error::at(
+            &shown,
+            0,
+            0,
+            "this is a folder, not a Dockerfile",
+            hint,
+        ));
+    }
+    if meta.len() > MAX_DOCKERFILE_BYTES {
+        return Err(error::at(
+            &shown,
+            0,
+            0,
+            "the Dockerfile is larger than 64 MiB",
+            "is this the right file?",
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(unreadable)?;
+    dockerfile::parse_bytes(&bytes)
+        .map_err(|e| error::at(&shown, e.line, e.column, &e.message, &e.hint))
+}

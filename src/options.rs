@@ -1,0 +1,309 @@
+//! The command line and the environment, converted once into the values the layers take (as
+//! ripgrep turns its low-level flags into `HiArgs`): a spec path, spec overrides, the builder
+//! choice, retries, login flags and the CI context. Nothing below this module sees `SpecArgs` or
+//! reads `std::env`, with one documented exception: the executor reads a `docker login`
+//! password from its variable at the moment it writes it to docker's stdin, so the value is
+//! held nowhere else.
+
+use crate::cli::{
+    BuildArgs, CiArgs, DoctorArgs, DoctorFormat, FailLevel, LintArgs, LintFormat, SpecArgs,
+};
+use crate::error::Error;
+use crate::input::ci::{CiContext, Platform};
+use crate::input::spec::Overrides;
+use crate::lint::Severity;
+use crate::plan::step::Retry;
+use crate::plan::{Builder, BuilderChoice, LoginFlags};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The spec a command reads when `-f` is not given and this file exists here.
+pub const DEFAULT_SPEC: &str = "layercache.yml";
+
+/// The environment, read once at start-up. Variables whose name or value is not UTF-8 are left
+/// out: no variable layercache reads can be one.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: BTreeMap<String, String>,
+}
+
+impl Env {
+    pub fn capture() -> Env {
+        Env::from_pairs(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
+    }
+
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Env {
+        Env {
+            vars: pairs.into_iter().collect(),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.vars.get(name).cloned()
+    }
+
+    pub fn is_set(&self, name: &str) -> bool {
+        self.vars.contains_key(name)
+    }
+}
+
+/// Everything a command that reads a spec needs to know, besides the files themselves.
+#[derive(Debug, Clone)]
+pub struct SpecOptions {
+    /// The spec file: `-f PATH`, or `layercache.yml` here when it exists; `None`: flags only.
+    pub file: Option<PathBuf>,
+    /// The flags that replace spec values, with the CI's image and tags as fallbacks.
+    pub overrides: Overrides,
+    /// The docker program, as the user named it.
+    pub docker: String,
+    pub builder: BuilderChoice,
+    pub retry: Retry,
+    pub keep_going: bool,
+    pub reexport: bool,
+    pub login_flags: Option<LoginFlags>,
+    pub ci: CiContext,
+}
+
+impl SpecOptions {
+    /// Converts the flags; `env` supplies `--build-arg KEY` values and the CI's variables.
+    pub fn new(
+        file: Option<&Path>,
+        args: &SpecArgs,
+        ci: CiContext,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<SpecOptions, Error> {
+        let build_args = args
+            .build_args
+            .iter()
+            .map(|arg| parse_build_arg(arg, env))
+            .collect::<Result<Vec<_>, _>>()?;
+        let login_flags = match (&args.registry_user, &args.registry_password_var) {
+            (Some(user), Some(var)) => Some(LoginFlags {
+                user: user.clone(),
+                password_var: var.clone(),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(
+                    Error::input("--registry-user and --registry-password-var go together")
+                        .hint("name the user and the environment variable that holds the password"),
+                )
+            }
+        };
+        let overrides = Overrides {
+            image: args.image.clone(),
+            dockerfile: args.dockerfile.clone(),
+            context: args.context.clone(),
+            tags: args.tags.clone(),
+            build_args,
+            target: args.target.clone(),
+            cache_repository: args.cache_repository.clone(),
+            pull: args.pull,
+            push: match (args.push, args.no_push) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
+            fallback_image: ci.image.clone(),
+            fallback_tags: ci.default_tags(),
+        };
+        Ok(SpecOptions {
+            file: spec_path(file),
+            overrides,
+            docker: args.docker.clone(),
+            builder: args.builder,
+            retry: Retry {
+                tries: args.retries,
+                base_delay: Duration::from_secs_f64(args.retry_delay),
+            },
+            keep_going: args.keep_going,
+            reexport: !args.no_reexport,
+            login_flags,
+            ci,
+        })
+    }
+
+    /// The variable that holds the password given with `--registry-password-var`, if any.
+    pub fn password_var(&self) -> Option<&str> {
+        self.login_flags.as_ref().map(|l| l.password_var.as_str())
+    }
+}
+
+/// `layercache build`'s options.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub spec: SpecOptions,
+    pub dry_run: bool,
+    pub lint: bool,
+    pub report: Option<PathBuf>,
+    pub metrics: Option<PathBuf>,
+}
+
+impl BuildOptions {
+    pub fn new(file: Option<&Path>, args: &BuildArgs, env: &Env) -> Result<BuildOptions, Error> {
+        Ok(BuildOptions {
+            spec: SpecOptions::new(file, &args.spec, ci_context(env), &|k| env.get(k))?,
+            dry_run: args.dry_run,
+            lint: !args.no_lint,
+            report: args.report.clone(),
+            metrics: args.metrics.clone(),
+        })
+    }
+}
+
+/// `layercache lint`'s options.
+#[derive(Debug, Clone)]
+pub struct LintOptions {
+    /// The spec whose Dockerfiles are linted, when no DOCKERFILE is given.
+    pub spec_file: Option<PathBuf>,
+    pub dockerfile: Option<PathBuf>,
+    /// `--context`, and the CI's fallbacks, for reading the spec as `build` reads it.
+    pub overrides: Overrides,
+    pub format: LintFormat,
+    /// The least severe finding that fails the run; `None` when none does.
+    pub fail_level: Option<Severity>,
+}
+
+impl LintOptions {
+    pub fn new(file: Option<&Path>, args: &LintArgs, env: &Env) -> LintOptions {
+        let ci = ci_context(env);
+        LintOptions {
+            spec_file: spec_path(file),
+            dockerfile: args.dockerfile.clone(),
+            overrides: Overrides {
+                context: args.context.clone(),
+                fallback_image: ci.image.clone(),
+                fallback_tags: ci.default_tags(),
+                ..Overrides::default()
+            },
+            format: args.format,
+            fail_level: match args.fail_level {
+                FailLevel::Error => Some(Severity::Error),
+                FailLevel::Warning => Some(Severity::Warning),
+                FailLevel::Info => Some(Severity::Info),
+                FailLevel::None => None,
+            },
+        }
+    }
+}
+
+/// `layercache doctor`'s options. The spec's flags may be wrong: doctor reports that as a
+/// failed check instead of stopping.
+#[derive(Debug, Clone)]
+pub struct DoctorOptions {
+    pub docker: String,
+    pub builder: BuilderChoice,
+    pub spec: Result<SpecOptions, Error>,
+    pub ci: CiContext,
+    pub format: DoctorFormat,
+}
+
+impl DoctorOptions {
+    pub fn new(file: Option<&Path>, args: &DoctorArgs, env: &Env) -> DoctorOptions {
+        let ci = ci_context(env);
+        DoctorOptions {
+            docker: args.spec.docker.clone(),
+            builder: args.spec.builder,
+            spec: SpecOptions::new(file, &args.spec, ci.clone(), &|k| env.get(k)),
+            ci,
+            format: args.format,
+        }
+    }
+}
+
+/// `layercache ci`'s options.
+#[derive(Debug, Clone)]
+pub struct CiOptions {
+    pub platform: Platform,
+    pub spec_file: Option<PathBuf>,
+    pub standalone: bool,
+    pub builder: Option<Builder>,
+}
+
+impl CiOptions {
+    pub fn new(file: Option<&Path>, args: &CiArgs) -> CiOptions {
+        CiOptions {
+            platform: args.platform,
+            spec_file: spec_path(file),
+            standalone: args.standalone,
+            builder: args.builder,
+        }
+    }
+}
+
+/// The CI this run is in, from the environment snapshot.
+pub fn ci_context(env: &Env) -> CiContext {
+    CiContext::from_env(&|k| env.get(k))
+}
+
+/// The spec a command reads: `-f PATH`, or `layercache.yml` here when it exists.
+pub fn spec_path(file: Option<&Path>) -> Option<PathBuf> {
+    match file {
+        Some(p) => Some(p.to_path_buf()),
+        None => Path::new(DEFAULT_SPEC)
+            .is_file()
+            .then(|| PathBuf::from(DEFAULT_SPEC)),
+    }
+}
+
+/// `KEY=VALUE`, or `KEY` alone: passed by name, docker reads the value from its environment,
+/// so argv never holds it (the way to pass secrets).
+fn parse_build_arg(
+    arg: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(String, Option<String>), Error> {
+    let (key, value) = match arg.split_once('=') {
+        Some((k, v)) => (k.to_string(), Some(v.to_string())),
+        None => {
+            if env(arg).is_none() {
+                return Err(Error::input(format!(
+                    "--build-arg {arg}: no value given and the environment variable {arg} is not set"
+                ))
+                .hint(format!("write --build-arg {arg}=VALUE, or export {arg}")));
+            }
+            (arg.to_string(), None)
+        }
+    };
+    if key.is_empty() || key.chars().any(|c| c.is_whitespace()) {
+        return Err(Error::input(format!(
+            "--build-arg {arg}: `{key}` is not a build argument name"
+        ))
+        .hint("write --build-arg KEY=VALUE"));
+    }
+    Ok((key, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_args_take_values_or_the_environment() {
+        let env = |k: &str| (k == "FROM_ENV").then(|| "x".to_string());
+        assert_eq!(
+            parse_build_arg("A=b=c", &env).unwrap(),
+            ("A".into(), Some("b=c".into()))
+        );
+        assert_eq!(
+            parse_build_arg("FROM_ENV", &env).unwrap(),
+            ("FROM_ENV".into(), None)
+        );
+        assert!(parse_build_arg("UNSET", &env)
+            .unwrap_err()
+            .to_string()
+            .contains("not set"));
+        assert!(parse_build_arg("=v", &env).is_err());
+    }
+
+    #[test]
+    fn the_snapshot_answers_what_was_captured() {
+        let env = Env::from_pairs([("A".to_string(), "1".to_string())]);
+        assert_eq!(env.get("A").as_deref(), Some("1"));
+        assert!(env.is_set("A"));
+        assert!(!env.is_set("B"));
+    }
+}
