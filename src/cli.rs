@@ -4,7 +4,7 @@
 use crate::input::ci::Platform;
 use crate::input::spec::PullPolicy;
 use crate::plan::step::Retry;
-use crate::plan::{Builder, BuilderChoice};
+use crate::plan::{Builder, BuilderChoice, StrategyChoice};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -226,6 +226,15 @@ pub struct SpecArgs {
     #[arg(long, value_enum, default_value_t = BuilderChoice::Auto, env = "LAYERCACHE_BUILDER")]
     pub builder: BuilderChoice,
 
+    /// The cache strategy [default: auto: the fastest that stays warm on the engine found;
+    /// see `layercache doctor`]
+    #[arg(long, value_enum, value_name = "STRATEGY", env = "LAYERCACHE_STRATEGY")]
+    pub strategy: Option<StrategyChoice>,
+
+    /// With --strategy local: the cache folder [default: .layercache-cache beside the spec]
+    #[arg(long, value_name = "PATH")]
+    pub cache_dir: Option<PathBuf>,
+
     /// The docker program
     #[arg(
         long,
@@ -259,8 +268,9 @@ pub struct SpecArgs {
     #[arg(long)]
     pub keep_going: bool,
 
-    /// BuildKit: push each stage as built, without first re-exporting it from the local cache;
-    /// runners then miss the cache every other run (the upstream alternating-miss problem)
+    /// Inline strategy: push each stage as built, without first re-exporting it from the local
+    /// cache; on engines that drop imported steps' records (classic store, Docker before 27)
+    /// runners then miss the cache every other run
     #[arg(long)]
     pub no_reexport: bool,
 }

@@ -103,6 +103,8 @@ impl SpecOptions {
             target: args.target.clone(),
             cache_repository: args.cache_repository.clone(),
             pull: args.pull,
+            strategy: args.strategy,
+            cache_dir: args.cache_dir.clone(),
             push: match (args.push, args.no_push) {
                 (true, _) => Some(true),
                 (_, true) => Some(false),

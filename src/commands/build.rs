@@ -25,12 +25,12 @@ pub fn build(opts: &BuildOptions, env: &Env) -> Result<(), Error> {
     let is_set = |k: &str| env.is_set(k);
     if opts.dry_run {
         // Like `plan`: probe docker when it is there, but never need it.
-        let caps = probe_if_present(&spec.docker);
+        let caps = probe_if_present(&spec.docker, env);
         let plan = make_plan(&inputs, spec, caps.as_ref(), &is_set)?;
         return write_stdout(&secrets.mask(&render::sh(&plan, &inputs.source)));
     }
     let docker_path = docker::find(&spec.docker)?;
-    let caps = docker::probe(&docker_path);
+    let caps = docker::probe(&docker_path, env.is_set("BUILDX_BUILDER"));
     let plan = make_plan(&inputs, spec, Some(&caps), &is_set)?;
     let interrupts = run::Interrupts::install()
         .map_err(|e| Error::environment(format!("cannot install signal handlers: {e}")))?;

@@ -57,7 +57,8 @@ fn make_plan(
         &inputs.images,
         &planner::Options {
             docker: opts.docker.clone(),
-            builder,
+            builder: opts.builder,
+            caps: caps.cloned(),
             retry: opts.retry,
             keep_going: opts.keep_going,
             reexport: opts.reexport,
@@ -73,10 +74,10 @@ fn make_plan(
 }
 
 /// Probes docker when it is there, for commands that never need it (`plan`, `--dry-run`).
-fn probe_if_present(docker: &str) -> Option<Capabilities> {
+fn probe_if_present(docker: &str, env: &crate::options::Env) -> Option<Capabilities> {
     crate::docker::find(docker)
         .ok()
-        .map(|p| crate::docker::probe(&p))
+        .map(|p| crate::docker::probe(&p, env.is_set("BUILDX_BUILDER")))
 }
 
 /// Writes a command's output. A closed pipe (`plan | head`) is not an error: the reader has

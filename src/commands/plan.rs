@@ -11,7 +11,7 @@ pub fn plan(opts: &SpecOptions, format: Format, env: &Env) -> Result<(), Error> 
     let lookup = |k: &str| env.get(k);
     let inputs = read_inputs(opts, &lookup)?;
     let secrets = secrets_of(&inputs, opts, &lookup);
-    let caps = probe_if_present(&opts.docker);
+    let caps = probe_if_present(&opts.docker, env);
     let plan = make_plan(&inputs, opts, caps.as_ref(), &|k| env.is_set(k))?;
     let text = match format {
         Format::Sh => render::sh(&plan, &inputs.source),

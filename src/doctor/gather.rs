@@ -24,7 +24,7 @@ pub fn gather(
     let docker = docker::find(program).map_err(|e| e.to_string());
     let (caps, server, docker_context) = match &docker {
         Ok(path) => (
-            Some(docker::probe(path)),
+            Some(docker::probe(path, env("BUILDX_BUILDER").is_some())),
             server(path),
             output(path, &["context", "show"]).map(|s| s.trim().to_string()),
         ),

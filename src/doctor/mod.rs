@@ -229,7 +229,7 @@ mod tests {
             caps: Some(Capabilities {
                 client: None,
                 client_version: Some((20, 10)),
-                buildx: false,
+                ..Capabilities::default()
             }),
             server: Ok(Server {
                 version: "20.10.24".into(),
@@ -275,7 +275,7 @@ mod tests {
         f.caps = Some(Capabilities {
             client: None,
             client_version: Some((28, 2)),
-            buildx: false,
+            ..Capabilities::default()
         });
         let checks = evaluate(&f);
         assert_eq!(level(&checks, "builder"), Level::Warn);

@@ -49,7 +49,7 @@ pub fn choose(mode: BuilderChoice, caps: Option<&Capabilities>) -> (Builder, Str
             Builder::BuildKit,
             "BuildKit (docker was not probed; the plan shows what a BuildKit-capable client runs)".into(),
         ),
-        (BuilderChoice::Auto, Some(c)) if c.buildx => (Builder::BuildKit, "BuildKit (buildx plugin found)".into()),
+        (BuilderChoice::Auto, Some(c)) if c.buildx.is_some() => (Builder::BuildKit, "BuildKit (buildx plugin found)".into()),
         (BuilderChoice::Auto, Some(c)) => match c.client_version {
             // Clients before 23.0 build with BuildKit from DOCKER_BUILDKIT=1 without buildx.
             Some((major, minor)) if major < 23 => (
@@ -78,17 +78,18 @@ mod tests {
         let new_without_buildx = Capabilities {
             client: None,
             client_version: Some((28, 2)),
-            buildx: false,
+            ..Capabilities::default()
         };
         let old = Capabilities {
             client: None,
             client_version: Some((20, 10)),
-            buildx: false,
+            ..Capabilities::default()
         };
         let with_buildx = Capabilities {
             client: None,
             client_version: Some((28, 2)),
-            buildx: true,
+            buildx: Some("0.29.1".into()),
+            ..Capabilities::default()
         };
         assert_eq!(
             choose(BuilderChoice::Auto, Some(&new_without_buildx)).0,

@@ -1,12 +1,13 @@
 //! Who logs in where, and the `docker login` step that does it.
 
+use super::builder::{builder_env, Builder};
 use super::step::{Retry, Step, StepKind};
-use super::{builder::builder_env, ImageInput, Options};
+use super::{ImageInput, Options};
 use crate::error::Error;
 use crate::input::ci::{CiContext, Login};
 
 /// `docker login --password-stdin`: the password goes from its variable to docker's stdin.
-pub(crate) fn login_step(login: &Login, opts: &Options) -> Step {
+pub(crate) fn login_step(login: &Login, opts: &Options, builder: Builder) -> Step {
     Step {
         kind: StepKind::Login,
         program: opts.docker.clone(),
@@ -19,7 +20,7 @@ pub(crate) fn login_step(login: &Login, opts: &Options) -> Step {
         ]
         .map(String::from)
         .to_vec(),
-        env: builder_env(opts.builder),
+        env: builder_env(builder),
         allow_failure: false,
         image: String::new(),
         stage: None,

@@ -1,46 +1,48 @@
-//! The planner: a pure function from image configurations, their Dockerfiles and the chosen
-//! builder to a [`Plan`], the ordered docker steps. No I/O happens here; tests state every input.
+//! The planner: a pure function from image configurations, their Dockerfiles and what the
+//! engine can do (the probe's [`Capabilities`], as a value) to a [`Plan`], the ordered docker
+//! steps. No I/O happens here; tests state every input.
 //!
-//! The rules, per image:
-//! - every stage the shipped target needs that has a name is built on its own with `--target`,
-//!   tagged with its own cache ref, so its layers reach the registry (inline cache only carries
-//!   the layers of the image it is embedded in);
-//! - each build reads the caches of every stage it depends on, then its own;
-//! - pushes come after every build of the image succeeded, so a failure publishes nothing.
+//! Each image gets a strategy (`strategy`): one build with an exported cache (`cache_export`:
+//! registry, local folder or GitHub's cache), or per-stage builds with inline caches
+//! (`per_stage`, also the legacy builder's). Whatever the strategy, nothing is published before
+//! every build of the image succeeded.
 
 pub mod builder;
+mod cache_export;
 pub mod logins;
 mod per_stage;
 mod refs;
 mod stages;
 pub mod step;
+pub mod strategy;
 
 pub use crate::input::ImageInput;
 pub use builder::{Builder, BuilderChoice};
 pub use logins::{logins, LoginFlags};
+pub use strategy::{Strategy, StrategyChoice};
 
+use crate::docker::Capabilities;
 use crate::error::Error;
 use crate::input::ci::Login;
-use crate::input::spec::{ImageConfig, PullPolicy};
-use builder::builder_env;
+use crate::input::spec::ImageConfig;
 use logins::login_step;
-use per_stage::{output_stage, StageBuild};
-use refs::{stage_refs, StageRefs};
-use stages::{resolve_target, stage_label, stages_to_build};
-use std::collections::BTreeMap;
-use step::{Retry, Step, StepKind};
+use step::{Retry, Step};
 
 #[derive(Debug, Clone)]
 pub struct Options {
     /// The docker program to run, as the user named it.
     pub docker: String,
-    pub builder: Builder,
+    /// `--builder`: auto, or BuildKit / the legacy builder forced.
+    pub builder: BuilderChoice,
+    /// What the engine can do; `None` when docker was not probed (`plan` without docker).
+    pub caps: Option<Capabilities>,
     /// Tries and backoff for pulls and pushes.
     pub retry: Retry,
     /// With several images, finish the others after one fails (and still exit non-zero).
     pub keep_going: bool,
-    /// BuildKit: build each stage a second time from the local cache before pushing, so its
-    /// inline cache holds every step's record (see `BuildArgs::reexport_args`).
+    /// Per-stage inline caches: build each stage a second time from the local cache before
+    /// pushing, where the engine would drop records (see `StageBuild::reexport_args`); false
+    /// with `--no-reexport`.
     pub reexport: bool,
     /// The branch being built and the default branch (tag-safe slugs), for branch caches.
     pub branch: Option<String>,
@@ -64,10 +66,14 @@ pub struct Plan {
 pub struct ImagePlan {
     /// The image repository.
     pub name: String,
+    pub strategy: Strategy,
+    /// Why this strategy, in a line.
+    pub strategy_reason: String,
     pub dockerfile: String,
     /// Stage indices in build order, the shipped target last.
     pub targets: Vec<usize>,
-    /// The cache ref each built stage is pushed to, in build order.
+    /// Where the cache is written: the ref each built stage is pushed to, in build order; or
+    /// the one cache ref (folder, scope) of an exported cache.
     pub cache_refs: Vec<String>,
     pub steps: Vec<Step>,
 }
@@ -82,14 +88,19 @@ impl Plan {
 }
 
 pub fn plan(images: &[ImageInput], opts: &Options) -> Result<Plan, Error> {
+    let (builder, _) = builder::choose(opts.builder, opts.caps.as_ref());
     let mut warnings = Vec::new();
     let images = images
         .iter()
         .map(|input| plan_image(input, opts, &mut warnings))
         .collect::<Result<Vec<_>, _>>()?;
-    let logins = opts.logins.iter().map(|l| login_step(l, opts)).collect();
+    let logins = opts
+        .logins
+        .iter()
+        .map(|l| login_step(l, opts, builder))
+        .collect();
     Ok(Plan {
-        builder: opts.builder,
+        builder,
         keep_going: opts.keep_going,
         logins,
         images,
@@ -102,110 +113,29 @@ fn plan_image(
     opts: &Options,
     warnings: &mut Vec<String>,
 ) -> Result<ImagePlan, Error> {
-    let config = &input.config;
-    let df = &input.dockerfile;
-    let dockerfile_path = config.dockerfile.display().to_string();
-    let target = resolve_target(config, df)?;
-    let targets = stages_to_build(config, df, target, &dockerfile_path, warnings)?;
-    let refs: BTreeMap<usize, StageRefs> = targets
-        .iter()
-        .map(|&i| (i, stage_refs(&config.cache_repository, df, i, opts)))
-        .collect();
-    let publish: Vec<String> = config
+    let chosen = strategy::choose(
+        input.config.strategy,
+        opts.builder,
+        opts.reexport,
+        opts.caps.as_ref(),
+    )?;
+    tracing::info!("{}: {}", input.config.image, chosen.reason);
+    let mut plan = if chosen.strategy.exports_cache() {
+        cache_export::plan_image(input, opts, chosen.strategy, warnings)?
+    } else {
+        per_stage::plan_image(input, opts, chosen.strategy, warnings)?
+    };
+    plan.strategy_reason = chosen.reason;
+    Ok(plan)
+}
+
+/// The image's refs under its tags: what is published.
+fn publish_refs(config: &ImageConfig) -> Vec<String> {
+    config
         .tags
         .iter()
         .map(|t| config.image.with_tag(t).to_string())
-        .collect();
-    // Only BuildKit's inline cache loses records, and only a pushed cache needs them.
-    let reexport = opts.reexport && opts.builder == Builder::BuildKit && config.push;
-
-    let step = |kind, args: Vec<String>, stage: usize, reference: Option<String>| Step {
-        kind,
-        program: opts.docker.clone(),
-        args,
-        env: builder_env(opts.builder),
-        allow_failure: kind == StepKind::Pull,
-        image: config.image.to_string(),
-        stage: Some(stage_label(df, stage)),
-        reference,
-        retry: if matches!(kind, StepKind::Pull | StepKind::Push) {
-            opts.retry
-        } else {
-            Retry::ONCE
-        },
-        output_stage: (kind == StepKind::Build).then(|| output_stage(df, stage)),
-        stdin_var: None,
-    };
-
-    let mut steps = Vec::new();
-    if needs_pull(opts.builder, config.pull) {
-        for (&i, r) in &refs {
-            for r in &r.read {
-                steps.push(step(
-                    StepKind::Pull,
-                    vec!["pull".into(), r.clone()],
-                    i,
-                    Some(r.clone()),
-                ));
-            }
-        }
-    }
-    for &i in &targets {
-        let tags: Vec<String> = std::iter::once(refs[&i].write.clone())
-            .chain(publish.iter().filter(|_| i == target).cloned())
-            .collect();
-        let build = StageBuild {
-            config,
-            df,
-            stage: i,
-            tags: &tags,
-            dockerfile_path: &dockerfile_path,
-        };
-        steps.push(step(
-            StepKind::Build,
-            build.args(opts.builder, &refs),
-            i,
-            None,
-        ));
-        if reexport {
-            steps.push(step(StepKind::Reexport, build.reexport_args(), i, None));
-        }
-    }
-    if config.push {
-        for (&i, r) in &refs {
-            let w = &r.write;
-            steps.push(step(
-                StepKind::Push,
-                vec!["push".into(), w.clone()],
-                i,
-                Some(w.clone()),
-            ));
-        }
-        for p in &publish {
-            steps.push(step(
-                StepKind::Push,
-                vec!["push".into(), p.clone()],
-                target,
-                Some(p.clone()),
-            ));
-        }
-    }
-    Ok(ImagePlan {
-        name: config.image.to_string(),
-        dockerfile: dockerfile_path,
-        targets,
-        cache_refs: refs.into_values().map(|r| r.write).collect(),
-        steps,
-    })
-}
-
-fn needs_pull(builder: Builder, policy: PullPolicy) -> bool {
-    match policy {
-        PullPolicy::Always => true,
-        PullPolicy::Never => false,
-        // BuildKit fetches the cache manifest itself; the legacy builder only sees local images.
-        PullPolicy::Auto => builder == Builder::Legacy,
-    }
+        .collect()
 }
 
 #[cfg(test)]
@@ -214,6 +144,7 @@ mod tests {
     use crate::dockerfile;
     use crate::input::spec::{self, Overrides};
     use std::path::Path;
+    use step::StepKind;
 
     fn input(spec_text: &str, dockerfile_text: &str) -> ImageInput {
         let config = spec::parse(
@@ -231,10 +162,15 @@ mod tests {
         }
     }
 
+    /// The builder forced, docker not probed: per-stage inline caches (re-export off here).
     fn opts(builder: Builder) -> Options {
         Options {
             docker: "docker".into(),
-            builder,
+            builder: match builder {
+                Builder::BuildKit => BuilderChoice::BuildKit,
+                Builder::Legacy => BuilderChoice::Legacy,
+            },
+            caps: None,
             retry: Retry::ONCE,
             keep_going: false,
             reexport: false,
@@ -477,12 +413,12 @@ mod tests {
         let kinds: Vec<StepKind> = p.steps().map(|s| s.kind).collect();
         assert_eq!(kinds[1], StepKind::Reexport);
         // Not for the legacy builder, nor when nothing is pushed.
-        o.builder = Builder::Legacy;
+        o.builder = BuilderChoice::Legacy;
         assert!(plan(&[input("image: app\n", MULTI)], &o)
             .unwrap()
             .steps()
             .all(|s| s.kind != StepKind::Reexport));
-        o.builder = Builder::BuildKit;
+        o.builder = BuilderChoice::BuildKit;
         let local = plan(&[input("image: app\npush: false\n", MULTI)], &o).unwrap();
         assert!(local.steps().all(|s| s.kind != StepKind::Reexport));
     }

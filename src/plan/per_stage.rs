@@ -2,11 +2,123 @@
 //! each reading the caches of the stages it depends on and writing its own inline cache
 //! (`BUILDKIT_INLINE_CACHE=1`), optionally re-exported from the local cache before the push.
 
-use super::refs::StageRefs;
-use super::stages::stage_target_name;
-use super::{Builder, ImageConfig};
+use super::builder::builder_env;
+use super::refs::{stage_refs, StageRefs};
+use super::stages::{resolve_target, stage_label, stage_target_name, stages_to_build};
+use super::step::{Retry, Step, StepKind};
+use super::{publish_refs, Builder, ImageConfig, ImageInput, ImagePlan, Options, Strategy};
 use crate::dockerfile::Dockerfile;
+use crate::error::Error;
+use crate::input::spec::PullPolicy;
 use std::collections::BTreeMap;
+
+/// The image's steps: pulls where the builder needs them, one build per stage (and its
+/// re-export), then the pushes, cache refs first.
+pub(crate) fn plan_image(
+    input: &ImageInput,
+    opts: &Options,
+    strategy: Strategy,
+    warnings: &mut Vec<String>,
+) -> Result<ImagePlan, Error> {
+    let config = &input.config;
+    let df = &input.dockerfile;
+    let dockerfile_path = config.dockerfile.display().to_string();
+    let target = resolve_target(config, df)?;
+    let targets = stages_to_build(config, df, target, &dockerfile_path, warnings)?;
+    let refs: BTreeMap<usize, StageRefs> = targets
+        .iter()
+        .map(|&i| (i, stage_refs(&config.cache_repository, df, i, opts)))
+        .collect();
+    let publish = publish_refs(config);
+    let builder = strategy.builder();
+    // Only a pushed cache needs complete records.
+    let reexport = matches!(strategy, Strategy::Inline { reexport: true }) && config.push;
+
+    let step = |kind, args: Vec<String>, stage: usize, reference: Option<String>| Step {
+        kind,
+        program: opts.docker.clone(),
+        args,
+        env: builder_env(builder),
+        allow_failure: kind == StepKind::Pull,
+        image: config.image.to_string(),
+        stage: Some(stage_label(df, stage)),
+        reference,
+        retry: if matches!(kind, StepKind::Pull | StepKind::Push) {
+            opts.retry
+        } else {
+            Retry::ONCE
+        },
+        output_stage: (kind == StepKind::Build).then(|| output_stage(df, stage)),
+        stdin_var: None,
+    };
+
+    let mut steps = Vec::new();
+    if needs_pull(builder, config.pull) {
+        for (&i, r) in &refs {
+            for r in &r.read {
+                steps.push(step(
+                    StepKind::Pull,
+                    vec!["pull".into(), r.clone()],
+                    i,
+                    Some(r.clone()),
+                ));
+            }
+        }
+    }
+    for &i in &targets {
+        let tags: Vec<String> = std::iter::once(refs[&i].write.clone())
+            .chain(publish.iter().filter(|_| i == target).cloned())
+            .collect();
+        let build = StageBuild {
+            config,
+            df,
+            stage: i,
+            tags: &tags,
+            dockerfile_path: &dockerfile_path,
+        };
+        steps.push(step(StepKind::Build, build.args(builder, &refs), i, None));
+        if reexport {
+            steps.push(step(StepKind::Reexport, build.reexport_args(), i, None));
+        }
+    }
+    if config.push {
+        for (&i, r) in &refs {
+            let w = &r.write;
+            steps.push(step(
+                StepKind::Push,
+                vec!["push".into(), w.clone()],
+                i,
+                Some(w.clone()),
+            ));
+        }
+        for p in &publish {
+            steps.push(step(
+                StepKind::Push,
+                vec!["push".into(), p.clone()],
+                target,
+                Some(p.clone()),
+            ));
+        }
+    }
+    Ok(ImagePlan {
+        name: config.image.to_string(),
+        strategy,
+        strategy_reason: String::new(),
+        dockerfile: dockerfile_path,
+        targets,
+        cache_refs: refs.into_values().map(|r| r.write).collect(),
+        steps,
+    })
+}
+
+fn needs_pull(builder: Builder, policy: PullPolicy) -> bool {
+    match policy {
+        PullPolicy::Always => true,
+        PullPolicy::Never => false,
+        // BuildKit fetches the cache manifest itself; the legacy builder only sees local images.
+        PullPolicy::Auto => builder == Builder::Legacy,
+    }
+}
 
 /// What a stage's `docker build` needs.
 pub(crate) struct StageBuild<'a> {

@@ -25,7 +25,21 @@ pub(crate) struct StageRefs {
 }
 
 pub(crate) fn stage_refs(repo: &Reference, df: &Dockerfile, i: usize, opts: &Options) -> StageRefs {
-    let plain = cache_ref(repo, df, i);
+    branch_chain(&cache_ref(repo, df, i), opts)
+}
+
+/// The tag of an image's exported cache (registry strategy): one for all stages. Not `cache-…`,
+/// which a stage named like a branch could collide with.
+pub(crate) const EXPORTED_CACHE_TAG: &str = "buildcache";
+
+/// Where an image's exported cache is written and read.
+pub(crate) fn exported_cache_refs(repo: &Reference, opts: &Options) -> StageRefs {
+    branch_chain(&repo.with_tag(EXPORTED_CACHE_TAG), opts)
+}
+
+/// `plain` on this branch (written), and the chain read: this branch's, the default branch's,
+/// the plain one.
+fn branch_chain(plain: &Reference, opts: &Options) -> StageRefs {
     let base_tag = plain.tag.clone().unwrap_or_default();
     let on_branch = |branch: &str| {
         // Tags are at most 128 characters: shorten the branch, never the stage.

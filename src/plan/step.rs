@@ -14,6 +14,9 @@ pub enum StepKind {
     /// The same build again from the local cache, so the pushed inline cache is complete.
     Reexport,
     Push,
+    /// Not docker: moves a freshly written local cache folder over the old one.
+    #[serde(rename = "save-cache")]
+    SaveCache,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -101,6 +104,9 @@ impl Step {
             StepKind::Login => format!("login {}", self.reference.as_deref().unwrap_or("")),
             StepKind::Pull => format!("pull {}", self.reference.as_deref().unwrap_or("")),
             StepKind::Push => format!("push {}", self.reference.as_deref().unwrap_or("")),
+            StepKind::SaveCache => {
+                format!("save cache {}", self.args.last().map_or("", String::as_str))
+            }
         }
     }
 }

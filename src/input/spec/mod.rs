@@ -5,6 +5,7 @@
 
 use crate::error::{self, Error};
 use crate::input::reference::{self, Reference};
+use crate::plan::StrategyChoice;
 use crate::secrets;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -73,6 +74,12 @@ pub struct ImageConfig {
     pub push: bool,
     /// Names of environment variables whose values are secret, besides the built-in ones.
     pub secrets: Vec<String>,
+    /// The cache strategy asked for (`auto`: the engine decides).
+    pub strategy: StrategyChoice,
+    /// The local cache folder (strategy `local`).
+    pub cache_dir: PathBuf,
+    /// Options added to the exported cache's `--cache-to`, e.g. (`compression`, `zstd`).
+    pub cache_export: Vec<(String, String)>,
     /// `registry_user` and `registry_password_var`: log in to the image's registry as this
     /// user, with the password in this environment variable (sent to docker on stdin).
     pub registry_login: Option<(String, String)>,
@@ -94,6 +101,8 @@ pub struct Overrides {
     pub cache_repository: Option<String>,
     pub pull: Option<PullPolicy>,
     pub push: Option<bool>,
+    pub strategy: Option<StrategyChoice>,
+    pub cache_dir: Option<PathBuf>,
     /// Used when neither the spec nor a flag names an image: the CI's registry image.
     pub fallback_image: Option<String>,
     /// Used when neither the spec nor a flag names tags: the CI's commit and branch or tag.
@@ -115,6 +124,20 @@ pub const KEYS: &[&str] = &[
     "secrets",
     "registry_user",
     "registry_password_var",
+    "strategy",
+    "cache_dir",
+    "cache_export",
+];
+
+/// The options `cache_export` may set, with the values each takes (BuildKit's cache exporter
+/// attributes; `compression-level` any number).
+pub const CACHE_EXPORT_OPTIONS: &[(&str, &[&str])] = &[
+    ("image-manifest", &["true", "false"]),
+    ("oci-mediatypes", &["true", "false"]),
+    ("compression", &["gzip", "zstd", "estargz", "uncompressed"]),
+    ("compression-level", &[]),
+    ("force-compression", &["true", "false"]),
+    ("ignore-error", &["true", "false"]),
 ];
 
 /// Specs above this size are refused: a spec is a few lines, and this bounds memory.
@@ -229,6 +252,9 @@ pub fn from_overrides(overrides: &Overrides) -> Result<Vec<ImageConfig>, Error> 
         secrets: None,
         registry_user: None,
         registry_password_var: None,
+        strategy: None,
+        cache_dir: None,
+        cache_export: None,
     };
     let no_env = |_: &str| None;
     let ctx = Ctx {
@@ -358,6 +384,48 @@ impl Ctx<'_> {
         Ok(join(base, &value))
     }
 
+    /// `compression=zstd`: an option BuildKit's cache exporter takes, with a value it accepts.
+    fn cache_export_option(&self, raw: &Scalar) -> Result<(String, String), Error> {
+        let from = Source::Spec(&["cache_export"]);
+        let text = self.value(raw, from)?;
+        let names: Vec<&str> = CACHE_EXPORT_OPTIONS.iter().map(|(k, _)| *k).collect();
+        let hint = format!("write `KEY=VALUE`; the keys are {}", names.join(", "));
+        let Some((key, value)) = text.split_once('=') else {
+            return Err(self.invalid(from, &raw.0, &format!("`{text}` is not KEY=VALUE"), &hint));
+        };
+        let Some((_, values)) = CACHE_EXPORT_OPTIONS.iter().find(|(k, _)| *k == key) else {
+            let hint = match nearest(key, &names) {
+                Some(near) => format!("did you mean `{near}`? {hint}"),
+                None => hint,
+            };
+            return Err(self.invalid(
+                from,
+                &raw.0,
+                &format!("`{key}` is not a cache export option"),
+                &hint,
+            ));
+        };
+        let valid = if values.is_empty() {
+            value.parse::<u32>().is_ok()
+        } else {
+            values.contains(&value)
+        };
+        if !valid {
+            let expected = if values.is_empty() {
+                "a number".to_string()
+            } else {
+                values.join(", ")
+            };
+            return Err(self.invalid(
+                from,
+                &raw.0,
+                &format!("`{value}` is not a value of `{key}`"),
+                &format!("use {expected}"),
+            ));
+        }
+        Ok((key.to_string(), value.to_string()))
+    }
+
     fn repository(&self, raw: &Scalar, from: Source) -> Result<Reference, Error> {
         let value = self.value(raw, from)?;
         reference::parse_repository(&value)
@@ -480,6 +548,30 @@ fn resolve(ctx: &Ctx, raw: RawImage, base: &Path, ov: &Overrides) -> Result<Imag
         }
         (None, None) => true,
     };
+    let strategy = match (ov.strategy, &raw.strategy) {
+        (Some(s), _) => s,
+        (None, Some(raw)) => {
+            let from = Source::Spec(&["strategy"]);
+            let value = ctx.value(raw, from)?;
+            <StrategyChoice as clap::ValueEnum>::from_str(&value, false).map_err(|_| {
+                ctx.invalid(
+                    from,
+                    &raw.0,
+                    &format!("`{value}` is not a cache strategy"),
+                    "use auto, registry, inline, legacy, local or gha",
+                )
+            })?
+        }
+        (None, None) => StrategyChoice::Auto,
+    };
+    let cache_dir = match &ov.cache_dir {
+        Some(p) => p.clone(),
+        None => ctx.path(&raw.cache_dir, "cache_dir", base, ".layercache-cache")?,
+    };
+    let mut cache_export = Vec::new();
+    for option in raw.cache_export.iter().flatten() {
+        cache_export.push(ctx.cache_export_option(option)?);
+    }
     let dockerfile = match &ov.dockerfile {
         Some(p) => p.clone(),
         None => ctx.path(&raw.dockerfile, "dockerfile", base, "Dockerfile")?,
@@ -536,6 +628,9 @@ fn resolve(ctx: &Ctx, raw: RawImage, base: &Path, ov: &Overrides) -> Result<Imag
         pull,
         push,
         secrets: ctx.secrets.clone(),
+        strategy,
+        cache_dir,
+        cache_export,
         registry_login,
         origin: ctx.file.to_string(),
     })

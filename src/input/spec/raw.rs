@@ -25,6 +25,9 @@ pub(super) struct RawImage {
     pub(super) secrets: Option<Vec<Scalar>>,
     pub(super) registry_user: Option<Scalar>,
     pub(super) registry_password_var: Option<Scalar>,
+    pub(super) strategy: Option<Scalar>,
+    pub(super) cache_dir: Option<Scalar>,
+    pub(super) cache_export: Option<Vec<Scalar>>,
 }
 
 /// A key that may be left out, but when written must have a value.

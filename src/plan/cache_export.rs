@@ -1,0 +1,180 @@
+//! The exported-cache strategies: one `docker buildx build` per image, reading the branch chain
+//! of caches and writing this branch's with `mode=max` (every stage's layers, so no per-stage
+//! builds are needed), publishing with `--push` in the same build. The cache lives in the
+//! registry (`type=registry`), in a folder the CI keeps (`type=local`), or in GitHub Actions'
+//! cache service (`type=gha`).
+//!
+//! A failed build pushes nothing: BuildKit exports the image and the cache only after every
+//! step succeeded.
+
+use super::builder::builder_env;
+use super::refs::{exported_cache_refs, StageRefs};
+use super::stages::{resolve_target, stage_label, stage_target_name};
+use super::step::{Retry, Step, StepKind};
+use super::{publish_refs, ImageInput, ImagePlan, Options, Strategy};
+use crate::error::Error;
+use crate::input::spec::ImageConfig;
+
+pub(crate) fn plan_image(
+    input: &ImageInput,
+    opts: &Options,
+    strategy: Strategy,
+    warnings: &mut Vec<String>,
+) -> Result<ImagePlan, Error> {
+    let config = &input.config;
+    let df = &input.dockerfile;
+    let dockerfile_path = config.dockerfile.display().to_string();
+    let target = resolve_target(config, df)?;
+    if config.cache_stages.is_some() {
+        warnings.push(format!(
+            "{}: cache_stages is ignored with the {} strategy: its cache (mode=max) holds every stage",
+            config.origin,
+            strategy.name()
+        ));
+    }
+    let refs = exported_cache_refs(&config.cache_repository, opts);
+    let cache = Cache::of(strategy, config, &refs);
+
+    let mut args: Vec<String> = ["buildx", "build", "--progress=plain"]
+        .map(String::from)
+        .to_vec();
+    if target != df.stages.len().saturating_sub(1) {
+        args.extend(["--target".into(), stage_target_name(df, target)]);
+    }
+    for from in cache.from() {
+        args.extend(["--cache-from".into(), from]);
+    }
+    if let Some(to) = cache.to(config) {
+        args.extend(["--cache-to".into(), to]);
+    }
+    for (k, v) in &config.build_args {
+        let arg = match v {
+            Some(v) => format!("{k}={v}"),
+            // By name: docker reads the value from its environment.
+            None => k.clone(),
+        };
+        args.extend(["--build-arg".into(), arg]);
+    }
+    for tag in publish_refs(config) {
+        args.extend(["--tag".into(), tag]);
+    }
+    args.extend(["--file".into(), dockerfile_path.clone()]);
+    // Without --push the image goes to the daemon's store; a builder with another driver
+    // would otherwise keep it in its own cache ("No output specified").
+    args.push(if config.push { "--push" } else { "--load" }.into());
+    args.push(config.context.display().to_string());
+
+    let step = |kind: StepKind, program: &str, args: Vec<String>| Step {
+        kind,
+        program: program.to_string(),
+        args,
+        env: builder_env(strategy.builder()),
+        allow_failure: false,
+        image: config.image.to_string(),
+        stage: Some(stage_label(df, target)),
+        reference: None,
+        retry: Retry::ONCE,
+        // The build prints every stage it runs; the report reads them all.
+        output_stage: None,
+        stdin_var: None,
+    };
+    let mut steps = vec![step(StepKind::Build, &opts.docker, args)];
+    if let Cache::Local { dir } = &cache {
+        steps.push(step(StepKind::SaveCache, "sh", replace_dir(dir)));
+    }
+    Ok(ImagePlan {
+        name: config.image.to_string(),
+        strategy,
+        strategy_reason: String::new(),
+        dockerfile: dockerfile_path,
+        targets: vec![target],
+        cache_refs: vec![cache.written()],
+        steps,
+    })
+}
+
+/// Where the cache is read and written.
+enum Cache {
+    Registry {
+        read: Vec<String>,
+        write: String,
+    },
+    /// A folder that the CI keeps between jobs (GitLab `cache:`, CircleCI `save_cache`).
+    Local {
+        dir: String,
+    },
+    /// GitHub Actions' cache service; scopes named like the registry refs.
+    Gha {
+        read: Vec<String>,
+        write: String,
+    },
+}
+
+impl Cache {
+    fn of(strategy: Strategy, config: &ImageConfig, refs: &StageRefs) -> Cache {
+        match strategy {
+            Strategy::Local => Cache::Local {
+                dir: config.cache_dir.display().to_string(),
+            },
+            Strategy::Gha => Cache::Gha {
+                read: refs.read.clone(),
+                write: refs.write.clone(),
+            },
+            _ => Cache::Registry {
+                read: refs.read.clone(),
+                write: refs.write.clone(),
+            },
+        }
+    }
+
+    fn from(&self) -> Vec<String> {
+        match self {
+            Cache::Registry { read, .. } => read
+                .iter()
+                .map(|r| format!("type=registry,ref={r}"))
+                .collect(),
+            Cache::Local { dir } => vec![format!("type=local,src={dir}")],
+            Cache::Gha { read, .. } => read.iter().map(|s| format!("type=gha,scope={s}")).collect(),
+        }
+    }
+
+    /// The `--cache-to` value. A registry or GitHub cache is written only when the build
+    /// publishes (`--no-push` publishes nothing); a local folder always, it is this runner's.
+    fn to(&self, config: &ImageConfig) -> Option<String> {
+        let options: String = config
+            .cache_export
+            .iter()
+            .map(|(k, v)| format!(",{k}={v}"))
+            .collect();
+        match self {
+            Cache::Registry { write, .. } if config.push => {
+                Some(format!("type=registry,ref={write},mode=max{options}"))
+            }
+            // Written beside the folder, then moved over it: BuildKit's local exporter keeps
+            // the old blobs in a folder it writes again, so it would grow without end
+            // (moby/buildkit#1896, docker/build-push-action#252).
+            Cache::Local { dir } => Some(format!("type=local,dest={dir}.new,mode=max{options}")),
+            Cache::Gha { write, .. } if config.push => {
+                Some(format!("type=gha,scope={write},mode=max{options}"))
+            }
+            _ => None,
+        }
+    }
+
+    fn written(&self) -> String {
+        match self {
+            Cache::Registry { write, .. } | Cache::Gha { write, .. } => write.clone(),
+            Cache::Local { dir } => dir.clone(),
+        }
+    }
+}
+
+/// `sh -c` that moves the freshly written cache folder over the old one.
+fn replace_dir(dir: &str) -> Vec<String> {
+    vec![
+        "-c".into(),
+        r#"rm -rf "$1" && mv "$1.new" "$1""#.into(),
+        "sh".into(),
+        dir.to_string(),
+    ]
+}
