@@ -8,11 +8,10 @@
 //! steps (`Output::calls`) have to be empty.
 //!
 //! Tests marked `#[ignore = "bug: ..."]` state what the message should be and fail today; run them
-//! with `cargo test --test bad_input -- --ignored`. They are written to be safe to run: the ones
+//! with `cargo test --test main bad_input:: -- --ignored`. They are written to be safe to run: the ones
 //! about memory use run layercache under `ulimit -v`.
 
-mod common;
-use common::{Output, Test};
+use crate::support::{Output, Test};
 use std::time::Instant;
 
 const DOCKERFILE: &str =

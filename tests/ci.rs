@@ -1,8 +1,7 @@
 //! Under GitLab CI, GitHub Actions and CircleCI (their variables recorded here): branch-aware
 //! caches, the registry login through stdin, and no secret in any argv or output.
 
-mod common;
-use common::{Output, Test};
+use crate::support::{Output, Test};
 
 const MULTI: &str = "FROM busybox:1.36 AS builder\nRUN echo deps\nCOPY . /src\nFROM busybox:1.36 AS final\nCOPY --from=builder /src /app\n";
 const PASSWORD: &str = "glcbt-Pa55word-xyz";

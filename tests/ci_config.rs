@@ -3,9 +3,7 @@
 //! platform's own schema (check-jsonschema's built-in copies), and the standalone jobs are run
 //! the way the platform would run them, against the fake docker.
 
-mod common;
-
-use common::{Call, Output, Test};
+use crate::support::{Call, Output, Test};
 use serde_yaml::Value;
 use std::process::Command;
 

@@ -1,8 +1,7 @@
 //! The binary against a fake docker: the steps it runs, what it tolerates, where it stops, and
 //! that `plan --format sh` run by `sh` does exactly what `build` does.
 
-mod common;
-use common::Test;
+use crate::support::{Output, Test};
 
 const MULTI: &str = "FROM busybox:1.36 AS builder\nRUN echo deps\nCOPY . /src\nFROM busybox:1.36 AS final\nCOPY --from=builder /src /app\n";
 const SPEC: &str = "image: localhost:5000/team/app\ntags: [v1]\n";
@@ -191,7 +190,7 @@ fn sh_script_stops_where_build_stops() {
     assert_eq!(by_sh.calls(), built.calls());
 }
 
-fn test_args(test: &Test, args: &[&str]) -> common::Output {
+fn test_args(test: &Test, args: &[&str]) -> Output {
     test.clone().args(args).run()
 }
 

@@ -1,8 +1,7 @@
 //! `layercache doctor` against a fake docker: each situation gives the checks and exit status
 //! a user needs.
 
-mod common;
-use common::Test;
+use crate::support::Test;
 
 #[test]
 fn a_client_without_buildx_warns_with_the_fix() {

@@ -1,8 +1,7 @@
 //! Spec values that look like shell reach docker as literal argv, and the `plan --format sh`
 //! script carries them the same way: no file is created, no command runs.
 
-mod common;
-use common::Test;
+use crate::support::Test;
 
 const SPEC: &str = r#"image: localhost:5000/app
 context: "ctx; touch pwned-context"

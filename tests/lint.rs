@@ -1,8 +1,7 @@
 //! `layercache lint` as a user runs it: which Dockerfile it reads, its formats, its exit codes,
 //! and the `lint:` lines `build` prints first.
 
-mod common;
-use common::Test;
+use crate::support::{Output, Test};
 use serde_json::Value;
 
 /// Manifests first, install, then the sources; named stages; pinned bases.
@@ -19,7 +18,7 @@ const SECRET: &str = "FROM alpine:3.19\nENV NPM_TOKEN=abc\n";
 
 const SPEC: &str = "image: localhost:5000/team/app\ntags: [v1]\n";
 
-fn json(out: &common::Output) -> Vec<Value> {
+fn json(out: &Output) -> Vec<Value> {
     serde_json::from_str::<Vec<Value>>(&out.stdout)
         .unwrap_or_else(|e| panic!("not a JSON list ({e}):\n{}", out.stdout))
 }

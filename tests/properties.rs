@@ -7,6 +7,7 @@
 
 use layercache::{dockerfile, reference, render, spec};
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use std::path::Path;
 
 /// `cases` per property, unless `PROPTEST_CASES` asks for more (or fewer) for a longer run.
@@ -19,6 +20,11 @@ fn config(cases: u32) -> ProptestConfig {
         cases,
         // Shrinking a parser input can take thousands of runs; a few hundred find a small one.
         max_shrink_iters: 512,
+        // Beside this file, as before it became a module of tests/main.rs: proptest's default
+        // would now find main.rs and write to proptest-regressions/properties.txt instead.
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
         ..ProptestConfig::default()
     }
 }

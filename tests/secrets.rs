@@ -1,8 +1,7 @@
 //! Secrets never reach argv, logs, errors or plans: a full run against a fake docker that
 //! echoes its argv and the secret variables it can see, with every byte of output scanned.
 
-mod common;
-use common::Test;
+use crate::support::Test;
 
 const NPM: &str = "npm_S3cr3tValue";
 const REGISTRY: &str = "registry-pa55word";

@@ -1,6 +1,5 @@
 //! A small builder for CLI tests: a temp folder with a Dockerfile and spec, a fake `docker`
 //! first on PATH that records every call, and the layercache binary run there.
-#![allow(dead_code)]
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
@@ -134,7 +133,7 @@ impl Test {
     fn bin_dir(&self) -> PathBuf {
         let bin = self.dir.path().join(".fakebin");
         std::fs::create_dir_all(&bin).expect("mkdir");
-        let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/common/fake-docker");
+        let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/fake-docker");
         std::fs::copy(fake, bin.join("docker")).expect("copy fake docker");
         bin
     }
