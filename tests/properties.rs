@@ -5,6 +5,7 @@
 //! targets in `fuzz/` are for long runs. A failing case is saved by proptest under
 //! `tests/properties.proptest-regressions` and tried first next time.
 
+use layercache::spec::KEYS as SPEC_KEYS;
 use layercache::{dockerfile, reference, render, spec};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -420,44 +421,28 @@ fn check_spec(result: Result<Vec<spec::ImageConfig>, layercache::error::Error>) 
     }
 }
 
+/// The spec's keys as the loader knows them, so a new key is exercised here without an edit, and
+/// `images:`, the list of them.
+fn spec_keys() -> Vec<&'static str> {
+    let mut keys = SPEC_KEYS.to_vec();
+    keys.push("images");
+    keys
+}
+
 /// Spec text line by line: a known key (or a near miss), then a value from the token soup.
 fn spec_lines() -> impl Strategy<Value = String> {
-    let key = prop::sample::select(vec![
-        "image",
-        "image",
-        "tags",
-        "build_args",
-        "target",
-        "cache_stages",
-        "cache_repository",
-        "dockerfile",
-        "context",
-        "pull",
-        "push",
-        "images",
-        "tgas",
-        "  - image",
-        "  A",
-        "- ",
-    ]);
+    let mut keys = spec_keys();
+    // `image` twice as often; a near miss, an image of a list, a build arg, a list entry.
+    keys.extend(["image", "tgas", "  - image", "  A", "- "]);
+    let key = prop::sample::select(keys);
     let line = (key, prop::collection::vec(spec_token(), 0..5))
         .prop_map(|(key, value)| format!("{key}: {}\n", value.concat()));
     prop::collection::vec(line, 0..8).prop_map(|lines| lines.concat())
 }
 
 fn spec_token() -> impl Strategy<Value = String> {
-    let fixed = prop::sample::select(vec![
-        "image",
-        "images",
-        "tags",
-        "build_args",
-        "target",
-        "cache_stages",
-        "cache_repository",
-        "dockerfile",
-        "context",
-        "pull",
-        "push",
+    let mut tokens = spec_keys();
+    tokens.extend([
         ":",
         ": ",
         "- ",
@@ -501,8 +486,8 @@ fn spec_token() -> impl Strategy<Value = String> {
         "\u{feff}",
         "é",
         "\r\n",
-    ])
-    .prop_map(str::to_string);
+    ]);
+    let fixed = prop::sample::select(tokens).prop_map(str::to_string);
     prop_oneof![8 => fixed, 1 => "[a-z0-9]{1,6}"]
 }
 
