@@ -5,6 +5,8 @@
 //! targets in `fuzz/` are for long runs. A failing case is saved by proptest under
 //! `tests/properties.proptest-regressions` and tried first next time.
 
+// Every path into the library that this file uses is on these lines.
+use layercache::error::Error;
 use layercache::spec::KEYS as SPEC_KEYS;
 use layercache::{dockerfile, reference, render, spec};
 use proptest::prelude::*;
@@ -386,7 +388,7 @@ fn test_env(name: &str) -> Option<String> {
     }
 }
 
-fn parse_spec(text: &str) -> Result<Vec<spec::ImageConfig>, layercache::error::Error> {
+fn parse_spec(text: &str) -> Result<Vec<spec::ImageConfig>, Error> {
     spec::parse(
         text,
         "layercache.yml",
@@ -399,7 +401,7 @@ fn parse_spec(text: &str) -> Result<Vec<spec::ImageConfig>, layercache::error::E
 /// What must hold of any spec parse: an accepted spec has valid names and tags (the planner
 /// builds references from them without checking again); a refused one is an input error
 /// (exit 2) that names the file.
-fn check_spec(result: Result<Vec<spec::ImageConfig>, layercache::error::Error>) {
+fn check_spec(result: Result<Vec<spec::ImageConfig>, Error>) {
     match result {
         Ok(images) => {
             assert!(!images.is_empty());
