@@ -41,10 +41,10 @@
 //! the registry's content in place (the registry cannot drop blobs while it serves); its own
 //! images are removed after each phase.
 //!
-//! The end-to-end tests (`cargo test --test e2e`) prune the same engine's builder cache: before
-//! each phase (a cold build and its rebuild; one run of a chain) the benchmark waits while one of
-//! their processes runs, and during a phase it holds the file lock they take around each test,
-//! so neither spoils the other's cache.
+//! The end-to-end tests (`cargo test --test main e2e::`) prune the same engine's builder cache:
+//! before each phase (a cold build and its rebuild; one run of a chain) the benchmark waits while
+//! one of their processes runs, and during a phase it holds the file lock they take around each
+//! test, so neither spoils the other's cache.
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
@@ -65,11 +65,12 @@ const CHAIN_TOTAL_FACTOR: f64 = 0.6;
 /// How BuildKit's progress output names the dependency step of `examples/bench-app`.
 const DEPS_STEP: &str = "RUN sh install-deps.sh";
 
-/// The end-to-end tests' processes (`target/debug/deps/e2e-<hash>`): they prune the builder
-/// cache, which would spoil these numbers, and our prunes would spoil their tests.
-const E2E_PROCESS: &str = "deps/e2e-";
+/// The processes of the integration-test crate (`target/debug/deps/main-<hash>`), where the
+/// end-to-end tests run: they prune the builder cache, which would spoil these numbers, and our
+/// prunes would spoil their tests. Any run of it is waited for, also one filtered to other suites.
+const E2E_PROCESS: &str = "deps/main-";
 
-/// The file lock the end-to-end tests take around each test (tests/e2e_support): holding it
+/// The file lock the end-to-end tests take around each test (tests/support/engine.rs): holding it
 /// during a phase keeps a test from starting in the middle of one.
 const E2E_LOCK_FILE: &str = "layercache-e2e.lock";
 

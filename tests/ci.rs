@@ -1,8 +1,7 @@
 //! Under GitLab CI, GitHub Actions and CircleCI (their variables recorded here): branch-aware
 //! caches, the registry login through stdin, and no secret in any argv or output.
 
-mod common;
-use common::{Output, Test};
+use crate::support::{Output, Test};
 
 const MULTI: &str = "FROM busybox:1.36 AS builder\nRUN echo deps\nCOPY . /src\nFROM busybox:1.36 AS final\nCOPY --from=builder /src /app\n";
 const PASSWORD: &str = "glcbt-Pa55word-xyz";
@@ -38,27 +37,29 @@ fn all_but_stdin(out: &Output) -> String {
     format!("{}\n{}\n{}", stdout.join("\n"), out.stderr, argv.join("\n"))
 }
 
+/// Asserts that the first step is the login `login`, given `secret` on its stdin and nowhere else.
+#[track_caller]
+fn assert_logs_in_first(out: &Output, login: &str, secret: &str) {
+    let first = &out.calls()[0];
+    assert_eq!(first.line(), login);
+    assert_eq!(first.stdin.as_deref(), Some(secret));
+    let shown = all_but_stdin(out);
+    assert!(!shown.contains(secret), "{shown}");
+}
+
 #[test]
 fn gitlab_logs_in_through_stdin_first() {
-    let out = gitlab(multi()).args(&["build"]).run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let first = &out.calls()[0];
-    assert_eq!(
-        first.line(),
-        "login --username gitlab-ci-token --password-stdin registry.gitlab.com"
-    );
-    assert_eq!(first.stdin.as_deref(), Some(PASSWORD));
-    assert!(
-        !all_but_stdin(&out).contains(PASSWORD),
-        "{}",
-        all_but_stdin(&out)
+    let out = gitlab(multi()).args(&["build"]).success().run();
+    assert_logs_in_first(
+        &out,
+        "login --username gitlab-ci-token --password-stdin registry.gitlab.com",
+        PASSWORD,
     );
 }
 
 #[test]
 fn branch_caches_are_read_in_order_and_only_the_branch_is_written() {
-    let out = gitlab(multi()).args(&["build"]).run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = gitlab(multi()).args(&["build"]).success().run();
     let build = &out.lines()[1];
     let r = "registry.gitlab.com/team/app";
     assert!(
@@ -68,11 +69,7 @@ fn branch_caches_are_read_in_order_and_only_the_branch_is_written() {
         )),
         "{build}"
     );
-    let pushes: Vec<String> = out
-        .lines()
-        .into_iter()
-        .filter(|l| l.starts_with("push"))
-        .collect();
+    let pushes = out.steps_starting_with("push");
     assert_eq!(
         pushes,
         [
@@ -101,40 +98,34 @@ fn the_default_branch_reads_its_own_cache_once() {
 #[test]
 fn the_sh_script_reads_the_password_from_its_variable() {
     let test = gitlab(multi());
-    let script = test.clone().args(&["plan", "--format", "sh"]).run();
-    assert_eq!(script.code, 0, "{}", script.stderr);
-    assert!(
-        script.stdout.contains(
-            "printf '%s' \"$CI_REGISTRY_PASSWORD\" | docker login --username gitlab-ci-token --password-stdin registry.gitlab.com"
-        ),
-        "{}",
-        script.stdout
-    );
-    assert!(!script.stdout.contains(PASSWORD));
-    let json = test.clone().args(&["plan", "--format", "json"]).run();
-    assert!(
-        json.stdout.contains("\"env\": \"CI_REGISTRY_PASSWORD\""),
-        "{}",
-        json.stdout
-    );
-    assert!(!json.stdout.contains(PASSWORD));
+    let script = test
+        .clone()
+        .args(&["plan", "--format", "sh"])
+        .success()
+        .stdout_has(
+            "printf '%s' \"$CI_REGISTRY_PASSWORD\" | docker login --username gitlab-ci-token --password-stdin registry.gitlab.com",
+        )
+        .stdout_lacks(PASSWORD)
+        .run();
+    test.clone()
+        .args(&["plan", "--format", "json"])
+        .stdout_has("\"env\": \"CI_REGISTRY_PASSWORD\"")
+        .stdout_lacks(PASSWORD)
+        .run();
     let built = test.clone().args(&["build"]).run();
-    let by_sh = test.run_sh(&script.stdout);
-    assert_eq!(by_sh.code, 0, "{}", by_sh.stderr);
+    let by_sh = test.success().run_sh(&script.stdout);
     assert_eq!(by_sh.calls(), built.calls());
 }
 
 #[test]
 fn a_failed_login_stops_everything() {
-    let out = gitlab(multi()).fail_on("login *").args(&["build"]).run();
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert_eq!(out.calls().len(), 1);
-    assert!(
-        out.stderr
-            .contains("step 1/8 failed: login registry.gitlab.com"),
-        "{}",
-        out.stderr
-    );
+    let out = gitlab(multi())
+        .fail_on("login *")
+        .args(&["build"])
+        .status(1)
+        .step_count(1)
+        .stderr_has("step 1/8 failed: login registry.gitlab.com")
+        .run();
     assert!(!all_but_stdin(&out).contains(PASSWORD));
 }
 
@@ -149,14 +140,13 @@ fn github_logs_in_to_ghcr_with_the_token() {
         .env("GITHUB_ACTOR", "octocat")
         .env("GITHUB_TOKEN", "ghs_T0kenValue")
         .args(&["build"])
+        .success()
         .run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(
-        out.calls()[0].line(),
-        "login --username octocat --password-stdin ghcr.io"
+    assert_logs_in_first(
+        &out,
+        "login --username octocat --password-stdin ghcr.io",
+        "ghs_T0kenValue",
     );
-    assert_eq!(out.calls()[0].stdin.as_deref(), Some("ghs_T0kenValue"));
-    assert!(!all_but_stdin(&out).contains("ghs_T0kenValue"));
 }
 
 #[test]
@@ -170,17 +160,18 @@ fn explicit_registry_credentials_need_both_flags() {
             "--registry-password-var",
             "MY_PW",
         ])
+        .success()
         .run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(
-        out.calls()[0].line(),
-        "login --username bot --password-stdin registry.gitlab.com"
+    assert_logs_in_first(
+        &out,
+        "login --username bot --password-stdin registry.gitlab.com",
+        "my-registry-pw",
     );
-    assert_eq!(out.calls()[0].stdin.as_deref(), Some("my-registry-pw"));
-    assert!(!all_but_stdin(&out).contains("my-registry-pw"));
-    let half = multi().args(&["build", "--registry-user", "bot"]).run();
-    assert_eq!(half.code, 2);
-    let unset = multi()
+    multi()
+        .args(&["build", "--registry-user", "bot"])
+        .status(2)
+        .run();
+    multi()
         .args(&[
             "build",
             "--registry-user",
@@ -188,25 +179,22 @@ fn explicit_registry_credentials_need_both_flags() {
             "--registry-password-var",
             "NOPE_UNSET",
         ])
+        .status(2)
+        .stderr_has("NOPE_UNSET")
+        .no_steps()
         .run();
-    assert_eq!(unset.code, 2, "{}", unset.stderr);
-    assert!(unset.stderr.contains("NOPE_UNSET"), "{}", unset.stderr);
-    assert!(unset.calls().is_empty());
 }
 
 #[test]
 fn gitlab_steps_are_collapsible_sections() {
-    let out = gitlab(multi()).args(&["build"]).run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = gitlab(multi())
+        .args(&["build"])
+        .success()
+        .stderr_has(":layercache_step_2[collapsed=true]\r\x1b[0K[2/8] build builder")
+        .run();
     let starts = out.stderr.matches("section_start:").count();
     let ends = out.stderr.matches("section_end:").count();
     assert_eq!((starts, ends), (8, 8), "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains(":layercache_step_2[collapsed=true]\r\x1b[0K[2/8] build builder"),
-        "{:?}",
-        out.stderr
-    );
 }
 
 #[test]
@@ -222,22 +210,15 @@ fn github_steps_are_groups_and_secrets_are_masked_by_the_runner_too() {
         .clone()
         .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
         .args(&["build"])
+        .success()
+        .stderr_has("::group::[1/8] login ghcr.io")
+        // The one place the value may appear: the runner's command to mask it, which it does
+        // not print.
+        .stdout_has("::add-mask::ghs_T0kenValue")
         .run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         out.stderr.matches("::group::").count(),
         out.stderr.matches("::endgroup::").count()
-    );
-    assert!(
-        out.stderr.contains("::group::[1/8] login ghcr.io"),
-        "{}",
-        out.stderr
-    );
-    // The one place the value may appear: the runner's command to mask it, which it does not print.
-    assert!(
-        out.stdout.contains("::add-mask::ghs_T0kenValue"),
-        "{}",
-        out.stdout
     );
     assert!(!all_but_stdin(&out).contains("ghs_T0kenValue"));
     let md = std::fs::read_to_string(summary).unwrap();
@@ -248,7 +229,11 @@ fn github_steps_are_groups_and_secrets_are_masked_by_the_runner_too() {
 
 #[test]
 fn a_local_run_has_plain_headers() {
-    let out = multi().args(&["build"]).run();
+    let out = multi()
+        .args(&["build"])
+        .stderr_lacks("::group::")
+        .stderr_lacks("section_start")
+        .run();
     assert!(
         out.stderr
             .lines()
@@ -256,11 +241,11 @@ fn a_local_run_has_plain_headers() {
         "{}",
         out.stderr
     );
-    assert!(!out.stderr.contains("::group::") && !out.stderr.contains("section_start"));
 }
 
 #[test]
 fn under_ci_the_image_and_tags_default_to_the_cis() {
+    let r = "registry.gitlab.com/team/app";
     let out = gitlab(
         Test::new()
             .dockerfile(MULTI)
@@ -268,14 +253,9 @@ fn under_ci_the_image_and_tags_default_to_the_cis() {
             .buildkit_client(),
     )
     .args(&["build"])
+    .success()
     .run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let pushes: Vec<String> = out
-        .lines()
-        .into_iter()
-        .filter(|l| l.starts_with("push"))
-        .collect();
-    let r = "registry.gitlab.com/team/app";
+    let pushes = out.steps_starting_with("push");
     assert!(
         pushes.contains(&format!(
             "push {r}:1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c"
@@ -287,24 +267,19 @@ fn under_ci_the_image_and_tags_default_to_the_cis() {
         "{pushes:?}"
     );
     // And without any spec at all, in a folder with a Dockerfile.
-    let bare = gitlab(Test::new().dockerfile(MULTI).buildkit_client())
+    gitlab(Test::new().dockerfile(MULTI).buildkit_client())
         .args(&["plan"])
+        .success()
+        .stdout_has(&format!("--tag {r}:feature-login-page"))
         .run();
-    assert_eq!(bare.code, 0, "{}", bare.stderr);
-    assert!(
-        bare.stdout
-            .contains(&format!("--tag {r}:feature-login-page")),
-        "{}",
-        bare.stdout
-    );
     // A local run without an image says what to do.
-    let local = Test::new()
+    Test::new()
         .dockerfile(MULTI)
         .spec("dockerfile: Dockerfile\n")
         .args(&["plan"])
+        .status(2)
+        .stderr_has("no `image:`")
         .run();
-    assert_eq!(local.code, 2);
-    assert!(local.stderr.contains("no `image:`"), "{}", local.stderr);
 }
 
 #[test]
@@ -316,37 +291,33 @@ fn the_spec_can_name_the_registry_user_and_password_variable() {
         .buildkit_client()
         .env("DEPLOY_PW", "dep-l0y-secret")
         .args(&["build"])
+        .success()
         .run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(
-        out.calls()[0].line(),
-        "login --username deployer --password-stdin registry.example.com"
+    assert_logs_in_first(
+        &out,
+        "login --username deployer --password-stdin registry.example.com",
+        "dep-l0y-secret",
     );
-    assert_eq!(out.calls()[0].stdin.as_deref(), Some("dep-l0y-secret"));
-    assert!(!all_but_stdin(&out).contains("dep-l0y-secret"));
-    let unset = Test::new()
+    Test::new()
         .dockerfile(MULTI)
         .spec(spec)
         .args(&["build"])
+        .status(2)
+        .stderr_has("DEPLOY_PW")
         .run();
-    assert_eq!(unset.code, 2, "{}", unset.stderr);
-    assert!(unset.stderr.contains("DEPLOY_PW"), "{}", unset.stderr);
-    let half = Test::new()
+    Test::new()
         .dockerfile(MULTI)
         .spec("image: a/b\nregistry_user: x\n")
         .args(&["plan"])
+        .status(2)
+        .stderr_has("layercache.yml:2:1")
         .run();
-    assert_eq!(half.code, 2);
-    assert!(
-        half.stderr.contains("layercache.yml:2:1"),
-        "{}",
-        half.stderr
-    );
 }
 
 #[test]
 fn github_and_circleci_defaults_give_tags_and_the_cache_chain() {
-    let github = Test::new()
+    let r = "ghcr.io/octo/app";
+    Test::new()
         .dockerfile(MULTI)
         .buildkit_client()
         .env("GITHUB_ACTIONS", "true")
@@ -357,22 +328,11 @@ fn github_and_circleci_defaults_give_tags_and_the_cache_chain() {
         .env("GITHUB_BASE_REF", "main")
         .env("GITHUB_REPOSITORY", "Octo/App")
         .args(&["plan"])
+        .success()
+        .stdout_has(&format!("--tag {r}:abc123 --tag {r}:fix-thing"))
+        .stdout_has(&format!("--cache-from {r}:cache-builder-fix-thing --cache-from {r}:cache-builder-main --cache-from {r}:cache-builder "))
         .run();
-    assert_eq!(github.code, 0, "{}", github.stderr);
-    let r = "ghcr.io/octo/app";
-    assert!(
-        github
-            .stdout
-            .contains(&format!("--tag {r}:abc123 --tag {r}:fix-thing")),
-        "{}",
-        github.stdout
-    );
-    assert!(
-        github.stdout.contains(&format!("--cache-from {r}:cache-builder-fix-thing --cache-from {r}:cache-builder-main --cache-from {r}:cache-builder ")),
-        "{}",
-        github.stdout
-    );
-    let circle = Test::new()
+    Test::new()
         .dockerfile(MULTI)
         .buildkit_client()
         .env("CIRCLECI", "true")
@@ -381,21 +341,9 @@ fn github_and_circleci_defaults_give_tags_and_the_cache_chain() {
         .env("CIRCLE_PROJECT_USERNAME", "Acme")
         .env("CIRCLE_PROJECT_REPONAME", "Web")
         .args(&["plan"])
+        .success()
+        .stdout_has("--tag acme/web:def456 --tag acme/web:v2.0.1")
+        // A tag build has no branch: the plain cache is read and written.
+        .stdout_has("docker push acme/web:cache-builder\n")
         .run();
-    assert_eq!(circle.code, 0, "{}", circle.stderr);
-    assert!(
-        circle
-            .stdout
-            .contains("--tag acme/web:def456 --tag acme/web:v2.0.1"),
-        "{}",
-        circle.stdout
-    );
-    // A tag build has no branch: the plain cache is read and written.
-    assert!(
-        circle
-            .stdout
-            .contains("docker push acme/web:cache-builder\n"),
-        "{}",
-        circle.stdout
-    );
 }

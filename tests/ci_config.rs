@@ -3,9 +3,7 @@
 //! platform's own schema (check-jsonschema's built-in copies), and the standalone jobs are run
 //! the way the platform would run them, against the fake docker.
 
-mod common;
-
-use common::{Call, Output, Test};
+use crate::support::{Call, Output, Test};
 use serde_yaml::Value;
 use std::process::Command;
 
@@ -76,8 +74,7 @@ fn examples() -> [(&'static str, Test); 2] {
 fn generate(t: &Test, args: &[&str]) -> (String, Value, Output) {
     let mut all = vec!["ci"];
     all.extend_from_slice(args);
-    let out = t.clone().args(&all).run();
-    assert_eq!(out.code, 0, "layercache ci {args:?}: {}", out.stderr);
+    let out = t.clone().args(&all).success().run();
     let yaml: Value = serde_yaml::from_str(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "layercache ci {args:?} wrote invalid YAML: {e}\n{}",
@@ -319,18 +316,15 @@ fn the_job_names_the_spec_as_the_checkout_has_it() {
         "{runs:?}"
     );
 
-    let outside = t
-        .clone()
+    t.clone()
         .args(&["ci", "gitlab", "-f", "../elsewhere.yml"])
+        .status(2)
         .run();
-    assert_eq!(outside.code, 2, "{}", outside.stderr);
-    let no_spec = Test::new().args(&["ci", "gitlab"]).run();
-    assert_eq!(no_spec.code, 2, "{}", no_spec.stderr);
-    assert!(
-        no_spec.stderr.contains("no layercache.yml here"),
-        "{}",
-        no_spec.stderr
-    );
+    Test::new()
+        .args(&["ci", "gitlab"])
+        .status(2)
+        .stderr_has("no layercache.yml here")
+        .run();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -557,8 +551,11 @@ fn standalone_jobs_make_the_calls_layercache_build_makes_in_the_same_ci() {
         // Generated outside any CI, as a developer would.
         let (_, yaml, _) = generate(&t, &[platform, "--standalone"]);
         let ci = in_ci(&t, platform);
-        let built = ci.clone().args(&["build", "--builder", "buildkit"]).run();
-        assert_eq!(built.code, 0, "{platform}: {}", built.stderr);
+        let built = ci
+            .clone()
+            .args(&["build", "--builder", "buildkit"])
+            .success()
+            .run();
         let expected = built.lines();
         assert!(
             expected.iter().any(|l| l.contains("--target builder")),
@@ -569,8 +566,7 @@ fn standalone_jobs_make_the_calls_layercache_build_makes_in_the_same_ci() {
             "branch caches: {expected:?}"
         );
 
-        let ran = run_job(&ci, platform, &yaml, false);
-        assert_eq!(ran.code, 0, "{platform}: {}", ran.stderr);
+        let ran = run_job(&ci.clone().success(), platform, &yaml, false);
         let calls = ran.calls();
         let lines: Vec<String> = match platform {
             // layercache logs in to the CI's registry itself; the job's own login is the same call.
@@ -605,8 +601,7 @@ fn standalone_jobs_make_the_calls_layercache_build_makes_in_the_same_ci() {
         "{no_push:?}"
     );
     let (_, yaml, _) = generate(&t, &["github", "--standalone"]);
-    let ran = run_job(&ci, "github", &yaml, true);
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let ran = run_job(&ci.success(), "github", &yaml, true);
     assert_eq!(ran.lines(), no_push);
 }
 
@@ -666,18 +661,16 @@ fn platform_syntax_in_the_script_is_refused_not_passed_on() {
         )
     };
     // `$$` is the spec's literal `$`: the build arg's value is `${{ github.token }}`.
-    let out = t("$${{ github.token }}")
+    t("$${{ github.token }}")
         .args(&["ci", "github", "--standalone"])
+        .status(2)
+        .stderr_has("GitHub Actions would evaluate it")
         .run();
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("GitHub Actions would evaluate it"),
-        "{}",
-        out.stderr
-    );
-    let out = t("a<<b").args(&["ci", "circleci", "--standalone"]).run();
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("pipeline parameter"), "{}", out.stderr);
+    t("a<<b")
+        .args(&["ci", "circleci", "--standalone"])
+        .status(2)
+        .stderr_has("pipeline parameter")
+        .run();
     // GitLab passes both to the shell untouched: they are single-quoted words there.
     let (text, yaml, _) = generate(&t("a<<b $${{ x }}"), &["gitlab", "--standalone"]);
     assert!(
@@ -703,11 +696,9 @@ fn standalone_builder_is_buildkit_unless_named() {
         "{text}"
     );
     // --builder only means something for the embedded plan.
-    let out = t
-        .clone()
-        .args(&["ci", "gitlab", "--builder", "legacy"])
+    t.args(&["ci", "gitlab", "--builder", "legacy"])
+        .status(2)
         .run();
-    assert_eq!(out.code, 2, "{}", out.stderr);
 }
 
 #[test]
@@ -715,9 +706,10 @@ fn a_folder_without_git_gets_a_warning() {
     let t = Test::new()
         .spec(include_str!("../examples/single-stage/layercache.yml"))
         .dockerfile(include_str!("../examples/single-stage/Dockerfile"));
-    let out = t.args(&["ci", "gitlab"]).run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stderr.contains("no .git here"), "{}", out.stderr);
+    t.args(&["ci", "gitlab"])
+        .success()
+        .stderr_has("no .git here")
+        .run();
 }
 
 /// The project's own pipeline (`.gitlab-ci.yml`) is held to the same schema.

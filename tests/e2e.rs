@@ -7,9 +7,7 @@
 //! Each test holds the engine lock for its whole run, because the wipe is global to the engine.
 //! Short sleeps stand in for slow steps, to keep the whole file within a few minutes.
 
-mod e2e_support;
-
-use e2e_support::{
+use crate::support::engine::{
     buildkit_steps, legacy_cache_hits, legacy_steps, planned_push_tags, registry_tags, start,
     step_runs, work_steps, Project, Run, Session,
 };
@@ -104,7 +102,7 @@ fn assert_cold(run: &Run) {
 /// Runs even without an engine: the output parsers against output captured from it.
 #[test]
 fn output_parsers_read_the_engines_output() {
-    e2e_support::parser_checks::check();
+    crate::support::engine::parser_checks::check();
 }
 
 /// Scenario 1. A cold build on an empty registry tolerates the missing cache and pushes the cache

@@ -1,8 +1,7 @@
 //! Spec values that look like shell reach docker as literal argv, and the `plan --format sh`
 //! script carries them the same way: no file is created, no command runs.
 
-mod common;
-use common::Test;
+use crate::support::Test;
 
 const SPEC: &str = r#"image: localhost:5000/app
 context: "ctx; touch pwned-context"
@@ -37,8 +36,7 @@ fn assert_nothing_ran(test: &Test) {
 #[test]
 fn shell_looking_values_are_literal_argv_in_build_and_in_the_sh_script() {
     let test = test();
-    let built = test.clone().args(&["build"]).run();
-    assert_eq!(built.code, 0, "{}", built.stderr);
+    let built = test.clone().args(&["build"]).success().run();
     assert_nothing_ran(&test);
     let build = &built.calls()[0].argv;
     for expected in [
@@ -60,10 +58,12 @@ fn shell_looking_values_are_literal_argv_in_build_and_in_the_sh_script() {
         Some("ctx; touch pwned-context")
     );
 
-    let script = test.clone().args(&["plan", "--format", "sh"]).run();
-    assert_eq!(script.code, 0, "{}", script.stderr);
-    let by_sh = test.run_sh(&script.stdout);
-    assert_eq!(by_sh.code, 0, "{}", by_sh.stderr);
+    let script = test
+        .clone()
+        .args(&["plan", "--format", "sh"])
+        .success()
+        .run();
+    let by_sh = test.clone().success().run_sh(&script.stdout);
     assert_nothing_ran(&test);
     assert_eq!(by_sh.calls(), built.calls());
 }

@@ -1,8 +1,7 @@
 //! `layercache lint` as a user runs it: which Dockerfile it reads, its formats, its exit codes,
 //! and the `lint:` lines `build` prints first.
 
-mod common;
-use common::Test;
+use crate::support::{Output, Test};
 use serde_json::Value;
 
 /// Manifests first, install, then the sources; named stages; pinned bases.
@@ -19,96 +18,79 @@ const SECRET: &str = "FROM alpine:3.19\nENV NPM_TOKEN=abc\n";
 
 const SPEC: &str = "image: localhost:5000/team/app\ntags: [v1]\n";
 
-fn json(out: &common::Output) -> Vec<Value> {
+fn json(out: &Output) -> Vec<Value> {
     serde_json::from_str::<Vec<Value>>(&out.stdout)
         .unwrap_or_else(|e| panic!("not a JSON list ({e}):\n{}", out.stdout))
 }
 
 #[test]
 fn a_clean_dockerfile_exits_0_and_prints_nothing() {
-    let out = Test::new().dockerfile(CLEAN).args(&["lint"]).run();
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert_eq!(out.stdout, "");
+    Test::new()
+        .dockerfile(CLEAN)
+        .args(&["lint"])
+        .success()
+        .stdout_is("")
+        .run();
 }
 
 #[test]
 fn a_warning_exits_1_with_the_finding_and_its_fix() {
-    let out = Test::new().dockerfile(BROAD_COPY).args(&["lint"]).run();
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(
-        out.stdout
-            .starts_with("Dockerfile:4 warning LC001 `npm ci` runs after `COPY . .` (line 3)"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("\n  fix: copy only package.json"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stderr
-            .contains("1 finding at or above --fail-level warning"),
-        "{}",
-        out.stderr
-    );
+    Test::new()
+        .dockerfile(BROAD_COPY)
+        .args(&["lint"])
+        .status(1)
+        .stdout_starts_with("Dockerfile:4 warning LC001 `npm ci` runs after `COPY . .` (line 3)")
+        .stdout_has("\n  fix: copy only package.json")
+        .stderr_has("1 finding at or above --fail-level warning")
+        .run();
 }
 
 #[test]
 fn fail_level_decides_what_fails() {
     let warning = Test::new().dockerfile(BROAD_COPY);
-    let out = warning
+    warning
         .clone()
         .args(&["lint", "--fail-level", "error"])
+        .success()
+        // Still reported.
+        .stdout_has("LC001")
         .run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stdout.contains("LC001"),
-        "still reported: {}",
-        out.stdout
-    );
 
     let error = Test::new().dockerfile(SECRET);
-    let out = error.clone().args(&["lint", "--fail-level", "error"]).run();
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(
-        out.stdout.starts_with("Dockerfile:2 error LC008"),
-        "{}",
-        out.stdout
-    );
-
-    let out = error.args(&["lint", "--fail-level", "none"]).run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-
-    let out = warning.args(&["lint", "--fail-level", "bogus"]).run();
-    assert_eq!(out.code, 2, "{}", out.stderr);
+    error
+        .clone()
+        .args(&["lint", "--fail-level", "error"])
+        .status(1)
+        .stdout_starts_with("Dockerfile:2 error LC008")
+        .run();
+    error
+        .args(&["lint", "--fail-level", "none"])
+        .success()
+        .run();
+    warning
+        .args(&["lint", "--fail-level", "bogus"])
+        .status(2)
+        .run();
 }
 
 #[test]
 fn bad_input_exits_2() {
-    let out = Test::new().args(&["lint"]).run();
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("Dockerfile: cannot read the Dockerfile"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("layercache lint path/to/Dockerfile"),
-        "{}",
-        out.stderr
-    );
-
-    let out = Test::new().args(&["lint", "nowhere/Dockerfile"]).run();
-    assert_eq!(out.code, 2, "{}", out.stderr);
-
-    let out = Test::new()
+    Test::new()
+        .args(&["lint"])
+        .status(2)
+        .stderr_has("Dockerfile: cannot read the Dockerfile")
+        .stderr_has("layercache lint path/to/Dockerfile")
+        .run();
+    Test::new()
+        .args(&["lint", "nowhere/Dockerfile"])
+        .status(2)
+        .run();
+    Test::new()
         .dockerfile("RUN echo before any FROM\n")
         .args(&["lint"])
+        .status(2)
+        .stderr_has("Dockerfile:1")
         .run();
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("Dockerfile:1"), "{}", out.stderr);
 }
 
 #[test]
@@ -116,8 +98,8 @@ fn json_lists_findings_with_exactly_the_documented_fields() {
     let out = Test::new()
         .dockerfile(BROAD_COPY)
         .args(&["lint", "--format", "json"])
+        .status(1)
         .run();
-    assert_eq!(out.code, 1, "{}", out.stderr);
     let list = json(&out);
     assert_eq!(list.len(), 1, "{}", out.stdout);
     let finding = list[0].as_object().unwrap();
@@ -132,8 +114,8 @@ fn json_lists_findings_with_exactly_the_documented_fields() {
     let clean = Test::new()
         .dockerfile(CLEAN)
         .args(&["lint", "--format", "json"])
+        .success()
         .run();
-    assert_eq!(clean.code, 0, "{}", clean.stderr);
     assert!(json(&clean).is_empty());
 }
 
@@ -142,8 +124,7 @@ fn gitlab_report_has_the_required_fields() {
     let t = Test::new()
         .dockerfile(&format!("{BROAD_COPY}ENV API_KEY=x\n"))
         .args(&["lint", "--format", "gitlab"]);
-    let out = t.run();
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    let out = t.clone().status(1).run();
     let list = json(&out);
     assert_eq!(list.len(), 2, "{}", out.stdout);
     for issue in &list {
@@ -169,8 +150,8 @@ fn with_a_spec_lint_reads_its_dockerfile_and_context() {
         .file("app/.git/HEAD", "ref: refs/heads/main\n")
         .spec("image: localhost:5000/team/app\ndockerfile: app/Dockerfile.app\ncontext: app\n")
         .args(&["lint", "--format", "json"])
+        .status(1)
         .run();
-    assert_eq!(out.code, 1, "{}", out.stderr);
     let list = json(&out);
     assert_eq!(list.len(), 1, "{}", out.stdout);
     assert_eq!(list[0]["rule"], "LC002");
@@ -178,14 +159,14 @@ fn with_a_spec_lint_reads_its_dockerfile_and_context() {
     assert_eq!(list[0]["line"], 5, "points at the COPY . .");
 
     // A .dockerignore in the context settles it.
-    let out = Test::new()
+    Test::new()
         .file("app/Dockerfile.app", CLEAN)
         .file("app/.git/HEAD", "ref: refs/heads/main\n")
         .file("app/.dockerignore", ".git\n")
         .spec("image: localhost:5000/team/app\ndockerfile: app/Dockerfile.app\ncontext: app\n")
         .args(&["lint"])
+        .success()
         .run();
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
 
 #[test]
@@ -195,25 +176,20 @@ fn a_dockerfile_given_on_the_command_line_has_its_folder_as_context() {
         .file("svc/Dockerfile", CLEAN)
         .file("svc/node_modules/x/index.js", "")
         .spec(SPEC);
-    let out = t.clone().args(&["lint", "svc/Dockerfile"]).run();
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(
-        out.stdout.starts_with("svc/Dockerfile:5 warning LC002"),
-        "{}",
-        out.stdout
-    );
-    assert!(out.stdout.contains("node_modules"), "{}", out.stdout);
-    assert!(
-        !out.stdout.contains("LC001"),
-        "the spec's Dockerfile is not read"
-    );
+    t.clone()
+        .args(&["lint", "svc/Dockerfile"])
+        .status(1)
+        .stdout_starts_with("svc/Dockerfile:5 warning LC002")
+        .stdout_has("node_modules")
+        // The spec's Dockerfile is not read.
+        .stdout_lacks("LC001")
+        .run();
 
     // BuildKit's Dockerfile-specific ignore file counts as a .dockerignore.
-    let out = t
-        .file("svc/Dockerfile.dockerignore", "node_modules\n")
+    t.file("svc/Dockerfile.dockerignore", "node_modules\n")
         .args(&["lint", "svc/Dockerfile"])
+        .success()
         .run();
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
 
 #[test]
@@ -221,20 +197,14 @@ fn build_prints_lint_warnings_first_and_never_fails_on_them() {
     let t = Test::new()
         .dockerfile(&format!("{BROAD_COPY}ENV NPM_TOKEN=x\n"))
         .spec(SPEC);
-    let out = t.clone().args(&["build"]).run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("lint: Dockerfile:4 warning LC001 `npm ci` runs after `COPY . .`"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("lint: Dockerfile:5 error LC008"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("lint:   fix: "), "{}", out.stderr);
+    let out = t
+        .clone()
+        .args(&["build"])
+        .success()
+        .stderr_has("lint: Dockerfile:4 warning LC001 `npm ci` runs after `COPY . .`")
+        .stderr_has("lint: Dockerfile:5 error LC008")
+        .stderr_has("lint:   fix: ")
+        .run();
     let lint_at = out.stderr.find("lint: ").unwrap();
     let build_at = out.stderr.find("[1/").expect("a step header");
     assert!(lint_at < build_at, "lint comes first:\n{}", out.stderr);
@@ -243,29 +213,25 @@ fn build_prints_lint_warnings_first_and_never_fails_on_them() {
         "the build ran"
     );
 
-    let out = t.clone().args(&["build", "--no-lint"]).run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(!out.stderr.contains("lint:"), "{}", out.stderr);
-
-    let out = t.args(&["plan"]).run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        !out.stderr.contains("lint:"),
-        "plan does not lint: {}",
-        out.stderr
-    );
+    t.clone()
+        .args(&["build", "--no-lint"])
+        .success()
+        .stderr_lacks("lint:")
+        .run();
+    // plan does not lint.
+    t.args(&["plan"]).success().stderr_lacks("lint:").run();
 }
 
 #[test]
 fn build_leaves_unnamed_stages_to_the_planner() {
-    let out = Test::new()
+    Test::new()
         .dockerfile(
             "FROM alpine:3.19\nRUN echo x\nFROM alpine:3.19 AS final\nCOPY --from=0 /x /x\n",
         )
         .spec(SPEC)
         .args(&["build", "--dry-run"])
+        .success()
+        .stderr_lacks("LC006")
+        .stderr_has("has no name")
         .run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(!out.stderr.contains("LC006"), "{}", out.stderr);
-    assert!(out.stderr.contains("has no name"), "{}", out.stderr);
 }

@@ -5,9 +5,13 @@
 //! targets in `fuzz/` are for long runs. A failing case is saved by proptest under
 //! `tests/properties.proptest-regressions` and tried first next time.
 
+// Every path into the library that this file uses is on these lines.
+use layercache::error::Error;
+use layercache::input::spec::KEYS as SPEC_KEYS;
 use layercache::input::{reference, spec};
 use layercache::{dockerfile, render};
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use std::path::Path;
 
 /// `cases` per property, unless `PROPTEST_CASES` asks for more (or fewer) for a longer run.
@@ -20,6 +24,11 @@ fn config(cases: u32) -> ProptestConfig {
         cases,
         // Shrinking a parser input can take thousands of runs; a few hundred find a small one.
         max_shrink_iters: 512,
+        // Beside this file, as before it became a module of tests/main.rs: proptest's default
+        // would now find main.rs and write to proptest-regressions/properties.txt instead.
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
         ..ProptestConfig::default()
     }
 }
@@ -380,7 +389,7 @@ fn test_env(name: &str) -> Option<String> {
     }
 }
 
-fn parse_spec(text: &str) -> Result<Vec<spec::ImageConfig>, layercache::error::Error> {
+fn parse_spec(text: &str) -> Result<Vec<spec::ImageConfig>, Error> {
     spec::parse(
         text,
         "layercache.yml",
@@ -393,7 +402,7 @@ fn parse_spec(text: &str) -> Result<Vec<spec::ImageConfig>, layercache::error::E
 /// What must hold of any spec parse: an accepted spec has valid names and tags (the planner
 /// builds references from them without checking again); a refused one is an input error
 /// (exit 2) that names the file.
-fn check_spec(result: Result<Vec<spec::ImageConfig>, layercache::error::Error>) {
+fn check_spec(result: Result<Vec<spec::ImageConfig>, Error>) {
     match result {
         Ok(images) => {
             assert!(!images.is_empty());
@@ -415,44 +424,28 @@ fn check_spec(result: Result<Vec<spec::ImageConfig>, layercache::error::Error>) 
     }
 }
 
+/// The spec's keys as the loader knows them, so a new key is exercised here without an edit, and
+/// `images:`, the list of them.
+fn spec_keys() -> Vec<&'static str> {
+    let mut keys = SPEC_KEYS.to_vec();
+    keys.push("images");
+    keys
+}
+
 /// Spec text line by line: a known key (or a near miss), then a value from the token soup.
 fn spec_lines() -> impl Strategy<Value = String> {
-    let key = prop::sample::select(vec![
-        "image",
-        "image",
-        "tags",
-        "build_args",
-        "target",
-        "cache_stages",
-        "cache_repository",
-        "dockerfile",
-        "context",
-        "pull",
-        "push",
-        "images",
-        "tgas",
-        "  - image",
-        "  A",
-        "- ",
-    ]);
+    let mut keys = spec_keys();
+    // `image` twice as often; a near miss, an image of a list, a build arg, a list entry.
+    keys.extend(["image", "tgas", "  - image", "  A", "- "]);
+    let key = prop::sample::select(keys);
     let line = (key, prop::collection::vec(spec_token(), 0..5))
         .prop_map(|(key, value)| format!("{key}: {}\n", value.concat()));
     prop::collection::vec(line, 0..8).prop_map(|lines| lines.concat())
 }
 
 fn spec_token() -> impl Strategy<Value = String> {
-    let fixed = prop::sample::select(vec![
-        "image",
-        "images",
-        "tags",
-        "build_args",
-        "target",
-        "cache_stages",
-        "cache_repository",
-        "dockerfile",
-        "context",
-        "pull",
-        "push",
+    let mut tokens = spec_keys();
+    tokens.extend([
         ":",
         ": ",
         "- ",
@@ -496,8 +489,8 @@ fn spec_token() -> impl Strategy<Value = String> {
         "\u{feff}",
         "é",
         "\r\n",
-    ])
-    .prop_map(str::to_string);
+    ]);
+    let fixed = prop::sample::select(tokens).prop_map(str::to_string);
     prop_oneof![8 => fixed, 1 => "[a-z0-9]{1,6}"]
 }
 

@@ -1,8 +1,7 @@
 //! SIGINT and SIGTERM during a step: forwarded to the docker child, waited for, no further step
 //! (no push), exit 130 / 143.
 
-mod common;
-use common::Test;
+use crate::support::{read_calls, Test};
 use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -61,7 +60,7 @@ fn interrupt_during_first_build(signal: &str, expected_code: i32) {
     let signal_file = first.with_extension("signal");
     let got = std::fs::read_to_string(&signal_file).unwrap_or_default();
     assert_eq!(got.trim(), signal, "the docker child got the signal");
-    let calls: Vec<_> = common::read_calls(&record)
+    let calls: Vec<_> = read_calls(&record)
         .into_iter()
         .filter(|c| !c.is_probe())
         .collect();

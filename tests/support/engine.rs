@@ -1,10 +1,9 @@
-//! Helpers for the end-to-end tests in `tests/e2e.rs`: finding the engine that
+//! Helpers for the end-to-end tests (`tests/e2e.rs`): finding the engine that
 //! `scripts/engine-up.sh` started, serialising access to it, project folders, running commands,
 //! wiping a "runner", reading the registry, and reading docker's build output.
 //!
-//! Everything here talks to the real engine; nothing fakes docker. The fake-docker tests live in
-//! `tests/cli.rs`.
-#![allow(dead_code)]
+//! Everything here talks to the real engine; nothing fakes docker. The fake-docker tests use
+//! `support::Test` (`tests/cli.rs` and most other suites).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::File;
