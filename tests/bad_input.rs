@@ -50,7 +50,7 @@ fn refused(test: Test, place: &str, needles: &[&str]) {
 /// Returns the message, from `error:` on.
 #[track_caller]
 fn refused_with(test: Test, place: &str, needles: &[&str]) -> String {
-    let out = test.status(2).no_steps().run();
+    let out = test.status(2).no_docker().run();
     let error = match out.stderr.find("error: ") {
         Some(at) => &out.stderr[at..],
         None => panic!("no `error:` in:\n{}", out.dump()),

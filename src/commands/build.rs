@@ -1,6 +1,6 @@
 //! `layercache build`: lint, plan, run, report.
 
-use super::{make_plan, probe_if_present, read_inputs, secrets_of, write_stdout};
+use super::{check_inputs, make_plan, probe_if_present, read_inputs, secrets_of, write_stdout};
 use crate::docker;
 use crate::error::Error;
 use crate::options::{BuildOptions, Env};
@@ -23,6 +23,7 @@ pub fn build(opts: &BuildOptions, env: &Env) -> Result<(), Error> {
         let _ = write!(stderr, "{}", super::lint::for_build(&inputs.images));
     }
     let is_set = |k: &str| env.is_set(k);
+    check_inputs(&inputs, spec, &is_set)?;
     if opts.dry_run {
         // Like `plan`: probe docker when it is there, but never need it.
         let caps = probe_if_present(&spec.docker, env);

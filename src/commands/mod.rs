@@ -73,6 +73,32 @@ fn make_plan(
     Ok(plan)
 }
 
+/// Plans once without asking the engine, so that an input error (a target that is not a
+/// stage, a `cache_stages` name the target does not need) stops the run before any docker
+/// command, probes included (issue 12: bad input, no docker call).
+fn check_inputs(
+    inputs: &Inputs,
+    opts: &SpecOptions,
+    is_set: &dyn Fn(&str) -> bool,
+) -> Result<(), Error> {
+    let logins = planner::logins(&opts.ci, opts.login_flags.as_ref(), &inputs.images, is_set)?;
+    planner::plan(
+        &inputs.images,
+        &planner::Options {
+            docker: opts.docker.clone(),
+            builder: opts.builder,
+            caps: None,
+            retry: opts.retry,
+            keep_going: opts.keep_going,
+            reexport: opts.reexport,
+            branch: opts.ci.branch.clone(),
+            default_branch: opts.ci.default_branch.clone(),
+            logins,
+        },
+    )
+    .map(|_| ())
+}
+
 /// Probes docker when it is there, for commands that never need it (`plan`, `--dry-run`).
 fn probe_if_present(docker: &str, env: &crate::options::Env) -> Option<Capabilities> {
     crate::docker::find(docker)

@@ -1,6 +1,6 @@
 //! `layercache plan`: the plan as a POSIX sh script or JSON, on stdout.
 
-use super::{make_plan, probe_if_present, read_inputs, secrets_of, write_stdout};
+use super::{check_inputs, make_plan, probe_if_present, read_inputs, secrets_of, write_stdout};
 use crate::cli::Format;
 use crate::dockerfile::Dockerfile;
 use crate::error::Error;
@@ -11,6 +11,7 @@ pub fn plan(opts: &SpecOptions, format: Format, env: &Env) -> Result<(), Error> 
     let lookup = |k: &str| env.get(k);
     let inputs = read_inputs(opts, &lookup)?;
     let secrets = secrets_of(&inputs, opts, &lookup);
+    check_inputs(&inputs, opts, &|k| env.is_set(k))?;
     let caps = probe_if_present(&opts.docker, env);
     let plan = make_plan(&inputs, opts, caps.as_ref(), &|k| env.is_set(k))?;
     let text = match format {

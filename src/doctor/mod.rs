@@ -7,6 +7,7 @@
 use crate::docker::Capabilities;
 use crate::input::reference::is_loopback_registry;
 use crate::plan::builder::{self, Builder, BuilderChoice};
+use crate::plan::strategy::{self, StrategyChoice};
 mod gather;
 
 pub use gather::gather;
@@ -95,7 +96,13 @@ pub fn evaluate(f: &Facts) -> Vec<Check> {
         None,
     ));
     checks.push(match &f.server {
-        Ok(s) => check("docker daemon", Level::Ok, format!("server {}, storage driver {}", s.version, s.storage_driver), None),
+        Ok(s) => {
+            let store = match f.caps.as_ref().and_then(|c| c.daemon.as_ref()) {
+                Some(d) => format!(", {} image store", d.store.name()),
+                None => String::new(),
+            };
+            check("docker daemon", Level::Ok, format!("server {}, storage driver {}{store}", s.version, s.storage_driver), None)
+        }
         Err(e) => check(
             "docker daemon",
             Level::Fail,
@@ -103,6 +110,9 @@ pub fn evaluate(f: &Facts) -> Vec<Check> {
             Some("start dockerd (or Docker Desktop), or point DOCKER_HOST / the docker context at a running one"),
         ),
     });
+    if let Some(caps) = &f.caps {
+        checks.push(buildx_check(caps));
+    }
     checks.push(builder_check(f));
     let context = f.docker_context.as_deref().unwrap_or("default");
     let host = match &f.docker_host {
@@ -138,23 +148,41 @@ pub fn evaluate(f: &Facts) -> Vec<Check> {
     checks
 }
 
+/// The buildx plugin and the builder `docker buildx build` would use.
+fn buildx_check(caps: &Capabilities) -> Check {
+    let message = match (&caps.buildx, &caps.builder) {
+        (None, _) => "no buildx plugin".to_string(),
+        (Some(v), None) => format!("buildx {v}; `docker buildx inspect` found no builder"),
+        (Some(v), Some(b)) => format!(
+            "buildx {v}; builder `{}`, driver {}{}",
+            b.name,
+            b.driver.name(),
+            if caps.buildx_builder_env {
+                " (BUILDX_BUILDER: `docker build` uses it too)"
+            } else {
+                ""
+            }
+        ),
+    };
+    check("buildx", Level::Ok, message, None)
+}
+
+/// The strategy `build` would pick here (without `--strategy`), and why.
 fn builder_check(f: &Facts) -> Check {
-    let (builder, reason) = builder::choose(f.builder_mode, f.caps.as_ref());
-    match builder {
-        Builder::BuildKit => check(
+    let chosen = strategy::choose(StrategyChoice::Auto, f.builder_mode, true, f.caps.as_ref());
+    let (builder, _) = builder::choose(f.builder_mode, f.caps.as_ref());
+    match (builder, chosen) {
+        (_, Err(e)) => check("builder", Level::Fail, e.to_string(), None),
+        (Builder::BuildKit, Ok(c)) => check(
             "builder",
             Level::Ok,
-            format!(
-                "{reason}; BuildKit's inline cache drops the records of steps taken from an imported \
-                 cache (moby/buildkit#1981, #2274, #3730), so layercache re-exports each stage before \
-                 pushing (off with --no-reexport)"
-            ),
+            format!("strategy {}: {}", c.strategy.name(), c.reason),
             None,
         ),
-        Builder::Legacy => check(
+        (Builder::Legacy, Ok(c)) => check(
             "builder",
             Level::Warn,
-            format!("{reason}; cache images are pulled before each build (the alternating miss of BuildKit's inline cache does not occur here)"),
+            format!("strategy legacy: {}; cache images are pulled before each build (the alternating miss of BuildKit's inline cache does not occur here)", c.reason),
             Some("install the docker-buildx plugin (Debian: docker-buildx) to build with BuildKit"),
         ),
     }

@@ -171,8 +171,9 @@ fn auto(caps: Option<&Capabilities>, inline: Strategy) -> Chosen {
         Some(why_not) => {
             let reexport = match inline {
                 Strategy::Inline { reexport: true } => {
-                    "; each stage is re-exported before its push (this engine's BuildKit drops \
-                     imported steps' records: moby/buildkit#1981)"
+                    "; layercache re-exports each stage before its push, as this engine's BuildKit \
+                     drops the records of steps taken from an imported cache (moby/buildkit#1981, \
+                     #2274, #3730; off with --no-reexport)"
                 }
                 _ => "",
             };

@@ -2,7 +2,7 @@
 
 use crate::dockerfile::Dockerfile;
 use crate::plan::step::Step;
-use crate::plan::Plan;
+use crate::plan::{Plan, Strategy};
 use serde_json::{json, Value};
 
 /// The plan as JSON. The shape of `images[].stages`, `targets` and `steps` is a promise to
@@ -21,6 +21,9 @@ pub fn json(plan: &Plan, dockerfiles: &[&Dockerfile]) -> Value {
             let steps: Vec<Value> = image.steps.iter().map(step_json).collect();
             json!({
                 "name": image.name,
+                "strategy": image.strategy.name(),
+                "reexport": matches!(image.strategy, Strategy::Inline { reexport: true }),
+                "strategy_reason": image.strategy_reason,
                 "dockerfile": image.dockerfile,
                 "stages": stages,
                 "targets": image.targets,

@@ -52,7 +52,13 @@ pub fn sh_with_prelude(plan: &Plan, source: &str, prelude: &str) -> String {
         }
     }
     for image in &plan.images {
-        out.push_str(&format!("\n# {}: {}\n", image.name, image.dockerfile));
+        out.push_str(&format!(
+            "\n# {}: {}\n# Strategy {}: {}\n",
+            image.name,
+            image.dockerfile,
+            image.strategy.name(),
+            image.strategy_reason
+        ));
         if keep_going {
             // Not `if ! ( ... )`: sh ignores `set -e` inside a tested subshell.
             out.push_str("set +e\n(\nset -e\n");
@@ -110,7 +116,7 @@ lc_pull() {
 
 fn builder_name(b: Builder) -> &'static str {
     match b {
-        Builder::BuildKit => "BuildKit, inline cache",
+        Builder::BuildKit => "BuildKit",
         Builder::Legacy => "legacy builder, cache images pulled first",
     }
 }

@@ -1,7 +1,7 @@
 //! Reading what the builder printed (BuildKit's plain progress, the legacy builder's steps)
 //! into per-stage step counts.
 
-use super::{BuildReport, CacheImportError, StageReport};
+use super::{BuildReport, CacheExport, CacheImportError, StageReport};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Default)]
@@ -19,10 +19,30 @@ pub fn parse_buildkit<'a>(lines: impl IntoIterator<Item = &'a str>) -> BuildRepo
     let mut vertices: BTreeMap<u64, Vertex> = BTreeMap::new();
     let mut imports: BTreeMap<u64, String> = BTreeMap::new();
     let mut errors = Vec::new();
+    // The vertex of the cache export (`exporting cache to registry`, `... to client directory`,
+    // `exporting to GitHub Actions Cache`), and what became of it.
+    let mut export: Option<(u64, CacheExport)> = None;
     for line in lines {
         let Some((id, rest)) = vertex_line(line) else {
             continue;
         };
+        if rest.starts_with("exporting cache")
+            || rest.starts_with("exporting to GitHub Actions Cache")
+        {
+            export = Some((id, CacheExport::default()));
+            continue;
+        }
+        if let Some((_, done)) = export.as_mut().filter(|(at, _)| *at == id) {
+            if let Some(time) = rest.strip_prefix("DONE ") {
+                done.seconds = time.trim_end_matches('s').parse().ok();
+            } else if let Some(error) = rest
+                .strip_prefix("ERROR: ")
+                .or_else(|| rest.strip_prefix("ERROR "))
+            {
+                done.error = Some(error.trim().to_string());
+            }
+            continue;
+        }
         if let Some(reference) = rest.strip_prefix("importing cache manifest from ") {
             imports.insert(id, reference.trim().to_string());
         } else if let Some(header) = rest.strip_prefix('[') {
@@ -57,6 +77,7 @@ pub fn parse_buildkit<'a>(lines: impl IntoIterator<Item = &'a str>) -> BuildRepo
     BuildReport {
         stages: summarise(steps, true),
         cache_import_errors: errors,
+        cache_export: export.map(|(_, e)| e),
     }
 }
 
@@ -128,6 +149,7 @@ pub fn parse_legacy<'a>(lines: impl IntoIterator<Item = &'a str>) -> BuildReport
     BuildReport {
         stages: summarise(steps.into_iter(), false),
         cache_import_errors: Vec::new(),
+        cache_export: None,
     }
 }
 

@@ -2,9 +2,9 @@
 //! that could not be read; as a table, JSON, GitLab metrics and Markdown.
 
 use super::steps::shorten;
-use super::{parse_buildkit, parse_legacy, CacheImportError, StageReport};
+use super::{parse_buildkit, parse_legacy, CacheExport, CacheImportError, StageReport};
 use crate::plan::step::{Step, StepKind};
-use crate::plan::{Builder, Plan};
+use crate::plan::Plan;
 use crate::run::Outcome;
 use serde::Serialize;
 
@@ -23,10 +23,21 @@ pub struct StageCache {
 pub struct CacheReport {
     pub stages: Vec<StageCache>,
     pub cache_import_errors: Vec<CacheImportError>,
+    /// Per image built with an exported cache: the export's time, or its error.
+    pub cache_exports: Vec<ImageCacheExport>,
 }
 
-/// Reads every build step's output in a run. Only the stage each build targeted is counted
-/// (a final build also prints its ancestors' steps, as local cache hits).
+/// The cache export of one image's build.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImageCacheExport {
+    pub image: String,
+    #[serde(flatten)]
+    pub export: CacheExport,
+}
+
+/// Reads every build step's output in a run. For a per-stage build only the stage it targeted
+/// is counted (a final build also prints its ancestors' steps, as local cache hits); a build
+/// with an exported cache (no `output_stage`) builds every stage it needs, and counts them all.
 pub fn cache_report(plan: &Plan, outcome: &Outcome) -> CacheReport {
     let steps: Vec<&Step> = plan.steps().collect();
     let mut report = CacheReport::default();
@@ -38,11 +49,33 @@ pub fn cache_report(plan: &Plan, outcome: &Outcome) -> CacheReport {
             continue;
         };
         let lines = done.output.iter().map(String::as_str);
-        let parsed = match plan.builder {
-            Builder::BuildKit => parse_buildkit(lines),
-            Builder::Legacy => parse_legacy(lines),
+        // The legacy builder is the one a step runs with DOCKER_BUILDKIT=0.
+        let legacy = step.env.get("DOCKER_BUILDKIT").map(String::as_str) == Some("0");
+        let parsed = if legacy {
+            parse_legacy(lines)
+        } else {
+            parse_buildkit(lines)
         };
-        let stage = step.output_stage.clone().unwrap_or_default();
+        if let Some(export) = &parsed.cache_export {
+            report.cache_exports.push(ImageCacheExport {
+                image: step.image.clone(),
+                export: export.clone(),
+            });
+        }
+        let Some(stage) = step.output_stage.clone() else {
+            // A build with an exported cache: every stage it printed.
+            for found in &parsed.stages {
+                report.stages.push(StageCache {
+                    image: step.image.clone(),
+                    stage: found.stage.clone(),
+                    report: found.clone(),
+                });
+            }
+            report
+                .cache_import_errors
+                .extend(parsed.cache_import_errors);
+            continue;
+        };
         if let Some(found) = parsed.built(&stage) {
             report.stages.push(StageCache {
                 image: step.image.clone(),
@@ -89,6 +122,18 @@ impl CacheReport {
                 "  {:<width$}  {:<12} {:>5} {:>6} {:>4} {:>7}  {miss}\n",
                 s.image, s.stage, r.steps, r.cached, r.executed, time
             ));
+        }
+        for e in &self.cache_exports {
+            match (&e.export.error, e.export.seconds) {
+                (Some(error), _) => out.push_str(&format!(
+                    "warning: the cache export of {} failed: {error}\n",
+                    e.image
+                )),
+                (None, Some(t)) => {
+                    out.push_str(&format!("  {}: cache exported in {t:.1}s\n", e.image))
+                }
+                (None, None) => {}
+            }
         }
         for e in self.cache_import_errors.iter().filter(|e| !e.is_absent()) {
             out.push_str(&format!(

@@ -49,10 +49,19 @@ impl CacheImportError {
     }
 }
 
+/// The cache export of a build with an exported cache (`--cache-to`): how long it took, and
+/// its error when it failed (a failed export is reported, never hidden).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CacheExport {
+    pub seconds: Option<f64>,
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct BuildReport {
     pub stages: Vec<StageReport>,
     pub cache_import_errors: Vec<CacheImportError>,
+    pub cache_export: Option<CacheExport>,
 }
 
 impl BuildReport {

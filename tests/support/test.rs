@@ -97,11 +97,12 @@ pub struct Call {
 
 impl Call {
     /// Probes of the client (`--version`, `buildx version`), not plan steps.
+    /// The engine probe (`--version`, `buildx version`, `buildx inspect`, `info`), not a plan
+    /// step; `buildx build` is a step.
     pub fn is_probe(&self) -> bool {
-        matches!(
-            self.argv.first().map(String::as_str),
-            Some("--version" | "buildx")
-        )
+        let arg = |i: usize| self.argv.get(i).map(String::as_str);
+        matches!(arg(0), Some("--version" | "info"))
+            || (arg(0) == Some("buildx") && matches!(arg(1), Some("version" | "inspect")))
     }
     pub fn line(&self) -> String {
         self.argv.join(" ")
