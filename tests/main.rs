@@ -19,3 +19,4 @@ mod properties;
 mod report;
 mod secrets;
 mod signals;
+mod strategies;

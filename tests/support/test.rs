@@ -237,6 +237,15 @@ impl Test {
         self.env("FAKE_DOCKER_VERSION", "20.10.24")
     }
 
+    /// A fake engine as the probe sees it: a 28.2 client with buildx, its builder's driver,
+    /// and the daemon's version and image store (`classic` or `containerd`).
+    pub fn engine(self, server: &str, store: &str, driver: &str) -> Self {
+        self.env("FAKE_DOCKER_BUILDX", "1")
+            .env("FAKE_DOCKER_SERVER", server)
+            .env("FAKE_DOCKER_STORE", store)
+            .env("FAKE_DOCKER_DRIVER", driver)
+    }
+
     // ---- Expectations, checked by `run` and `run_sh`.
 
     fn expect(mut self, e: Expect) -> Self {
