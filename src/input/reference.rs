@@ -112,15 +112,21 @@ pub struct ReferenceError {
     pub hint: String,
 }
 
-impl fmt::Display for ReferenceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Escaped so that a stray newline or tab in the input is visible, not reproduced.
-        write!(
-            f,
+impl ReferenceError {
+    /// The message without the hint. The input is escaped so that a stray newline or tab is
+    /// visible, not reproduced.
+    pub fn headline(&self) -> String {
+        format!(
             "invalid image reference `{}`: {}",
             self.input.escape_debug(),
             self.message
-        )?;
+        )
+    }
+}
+
+impl fmt::Display for ReferenceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.headline())?;
         if !self.hint.is_empty() {
             write!(f, "\n  hint: {}", self.hint)?;
         }

@@ -429,13 +429,13 @@ impl Ctx<'_> {
     fn repository(&self, raw: &Scalar, from: Source) -> Result<Reference, Error> {
         let value = self.value(raw, from)?;
         reference::parse_repository(&value)
-            .map_err(|e| self.invalid(from, &raw.0, &e.to_string(), ""))
+            .map_err(|e| self.invalid(from, &raw.0, &e.headline(), &e.hint))
     }
 
     fn tag(&self, raw: &Scalar, from: Source) -> Result<String, Error> {
         let tag = self.value(raw, from)?;
         reference::validate_tag(&tag)
-            .map_err(|e| self.invalid(from, &raw.0, &e.to_string(), ""))?;
+            .map_err(|e| self.invalid(from, &raw.0, &e.headline(), &e.hint))?;
         Ok(tag)
     }
 }

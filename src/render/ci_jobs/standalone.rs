@@ -173,9 +173,9 @@ pub(super) fn check_platform_syntax(platform: Platform, script: &str) -> Result<
     match script.lines().position(|l| l.contains(token)) {
         None => Ok(()),
         Some(i) => Err(Error::input(format!(
-            "the planned script holds `{token}` (line {} of `layercache plan --format sh`), and {what}\n  \
-             hint: change that value in the spec, or use the default style, which embeds no script",
+            "the planned script holds `{token}` (line {} of `layercache plan --format sh`), and {what}",
             i + 1
-        ))),
+        ))
+        .hint("change that value in the spec, or use the default style, which embeds no script")),
     }
 }

@@ -20,9 +20,10 @@ pub(super) fn check_text(text: &str, what: &str) -> Result<(), Error> {
                 .unwrap_or((0, '\r'));
             Err(Error::input(format!(
                 "{what} holds the character U+{:04X} (line {line}), which a CI configuration cannot \
-                 carry as written\n  hint: remove it from the spec's values",
+                 carry as written",
                 c as u32
-            )))
+            ))
+            .hint("remove it from the spec's values"))
         }
     }
 }
@@ -32,9 +33,9 @@ pub(super) fn check_line(text: &str, what: &str) -> Result<(), Error> {
     check_text(text, what)?;
     if text.contains('\n') {
         return Err(Error::input(format!(
-            "{what} holds a line break, which a CI configuration cannot carry there\n  \
-             hint: rename it"
-        )));
+            "{what} holds a line break, which a CI configuration cannot carry there"
+        ))
+        .hint("rename it"));
     }
     Ok(())
 }
