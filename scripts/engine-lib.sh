@@ -23,6 +23,7 @@ read_pidfile() { if [ -f "$1" ]; then tr -dc '0-9' <"$1" || true; fi; }
 #   26.1-containerd  the same, containerd image store (containerd snapshotter)
 #   28.5-classic     dockerd 28.5.2 from Debian forky, classic overlay2 image store
 #   28.5-containerd  the same, containerd image store
+# shellcheck disable=SC2034 # used by the scripts that source this file
 ALL_ENGINES="20.10 26.1-classic 26.1-containerd 28.5-classic 28.5-containerd 20.10-tls"
 
 engine_known() {
