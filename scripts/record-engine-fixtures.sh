@@ -50,6 +50,8 @@ for who in buildkit legacy; do
     rec "$who-version" "$c" version
     rec "$who-buildx-version" "$c" buildx version
     rec "$who-compose-version" "$c" compose version
+    # What a client says when asked for BuildKit (no daemon call when buildx is missing).
+    rec "$who-buildkit-build-empty" env DOCKER_BUILDKIT=1 "$c" build -q - </dev/null
     if [ "$who" = buildkit ]; then
         # The server side is the same for both clients: recorded once.
         rec "$who-info-json" "$c" info --format '{{json .}}'
