@@ -57,6 +57,8 @@ for who in buildkit legacy; do
         rec "$who-info-json" "$c" info --format '{{json .}}'
         rec "$who-info" "$c" info
         rec "$who-buildx-inspect" "$c" buildx inspect
+        # --debug adds the builder's Features (Cache export, Multiple platforms, ...).
+        rec "$who-buildx-inspect-debug" "$c" --debug buildx inspect
         rec "$who-buildx-ls" "$c" buildx ls
     fi
 done
