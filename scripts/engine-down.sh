@@ -116,7 +116,12 @@ stop_engine() {
             rm -f "$pidfile" "$sock"
         fi
     else
-        log "the $name dockerd pid file names pid $pid, which is not a running dockerd: nothing to stop"
+        log "the $name dockerd pid file names pid $pid, which is not a running dockerd"
+        # A SIGKILLed dockerd leaves its containerd (recorded by engine-up) running.
+        cpid=$(read_pidfile "$dir/containerd.pid")
+        if [ -n "$cpid" ] && pid_alive "$cpid" containerd; then
+            stop_pid "$cpid" containerd "the $name dockerd's leftover containerd" || rc=1
+        fi
     fi
     rm -f "$dir/dockerd.pid" "$dir/containerd.pid"
 }

@@ -617,6 +617,14 @@ done
 OURS_DOCKERD=$(read_pidfile "$E/dockerd.pid")
 if [ -n "$OURS_DOCKERD" ] && ! pid_alive "$OURS_DOCKERD" dockerd; then
     log "dockerd pid file of $ENGINE is stale (pid $OURS_DOCKERD not running): removing it"
+    # A SIGKILLed dockerd leaves its containerd running: ours (recorded by pid), so stop it.
+    cpid=$(read_pidfile "$E/containerd.pid")
+    if [ -n "$cpid" ] && pid_alive "$cpid" containerd; then
+        log "its containerd (pid $cpid) outlived it: stopping it"
+        kill -TERM "$cpid" 2>/dev/null || true
+        for _ in $(seq 1 40); do pid_alive "$cpid" containerd || break; sleep 0.25; done
+        if pid_alive "$cpid" containerd; then kill -KILL "$cpid" 2>/dev/null || true; fi
+    fi
     rm -f "$E/dockerd.pid" "$E/containerd.pid"
     OURS_DOCKERD=""
 fi
