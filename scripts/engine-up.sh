@@ -419,15 +419,32 @@ start_dockerd() {
     # PATH; runc stays bookworm's.
     [ "$SUITE" = bookworm ] || path="$PKG/root/usr/bin:$PKG/root/usr/sbin:$PATH"
     t=$(date +%s)
-    log "starting $DOCKERD_BIN ${args[*]} (log: $E/dockerd.log)"
-    PATH="$path" setsid "$DOCKERD_BIN" "${args[@]}" </dev/null >>"$E/dockerd.log" 2>&1 3>&- 9>&- &
-    pid=$!
-    echo "$pid" >"$E/dockerd.pid"
-    if ! wait_engine "$CLI" "$pid"; then
-        log "dockerd did not answer in 60s; last lines of $E/dockerd.log:"
+    local attempt lines cpid
+    for attempt in 1 2 3; do
+        log "starting $DOCKERD_BIN ${args[*]} (log: $E/dockerd.log)"
+        lines=$(wc -l <"$E/dockerd.log" 2>/dev/null || echo 0)
+        PATH="$path" setsid "$DOCKERD_BIN" "${args[@]}" </dev/null >>"$E/dockerd.log" 2>&1 3>&- 9>&- &
+        pid=$!
+        echo "$pid" >"$E/dockerd.pid"
+        wait_engine "$CLI" "$pid" && break
+        # On a loaded machine (other builds on the 2 cores) dockerd gives up on its own
+        # containerd after its fixed start timeout: try again, a few times.
+        if [ "$attempt" -lt 3 ] && ! pid_alive "$pid" dockerd &&
+            tail -n "+$((lines + 1))" "$E/dockerd.log" | grep -q 'timeout waiting for containerd to start'; then
+            cpid=$(read_pidfile "$EXEC_ROOT/containerd/containerd.pid")
+            if [ -n "$cpid" ] && pid_alive "$cpid" containerd; then
+                log "stopping the containerd (pid $cpid) that dockerd (pid $pid) started and left"
+                kill -TERM "$cpid" 2>/dev/null || true
+                for _ in $(seq 1 40); do pid_alive "$cpid" containerd || break; sleep 0.25; done
+                if pid_alive "$cpid" containerd; then kill -KILL "$cpid" 2>/dev/null || true; fi
+            fi
+            log "dockerd timed out waiting for its containerd (load average: $(cut -d' ' -f1-3 /proc/loadavg)): attempt $((attempt + 1)) of 3"
+            continue
+        fi
+        log "dockerd did not start; last lines of $E/dockerd.log:"
         tail -n 40 "$E/dockerd.log" >&2
         die "dockerd failed to start"
-    fi
+    done
     log "dockerd (pid $pid) ready in $(($(date +%s) - t))s"
     record_containerd "$pid"
 }
