@@ -120,6 +120,9 @@ fn plan_image(
         opts.caps.as_ref(),
     )?;
     tracing::info!("{}: {}", input.config.image, chosen.reason);
+    if chosen.strategy == (Strategy::Legacy { cache: false }) {
+        warnings.push(format!("{}: {}", input.config.image, chosen.reason));
+    }
     let mut plan = if chosen.strategy.exports_cache() {
         cache_export::plan_image(input, opts, chosen.strategy, warnings)?
     } else {

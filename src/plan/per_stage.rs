@@ -24,9 +24,16 @@ pub(crate) fn plan_image(
     let df = &input.dockerfile;
     let dockerfile_path = config.dockerfile.display().to_string();
     let target = resolve_target(config, df)?;
-    let targets = stages_to_build(config, df, target, &dockerfile_path, warnings)?;
+    let mut targets = stages_to_build(config, df, target, &dockerfile_path, warnings)?;
+    // Without a cache (the legacy builder on the containerd store) only the target is built,
+    // and no cache ref is read or written.
+    let cached = strategy != Strategy::Legacy { cache: false };
+    if !cached {
+        targets = vec![target];
+    }
     let refs: BTreeMap<usize, StageRefs> = targets
         .iter()
+        .filter(|_| cached)
         .map(|&i| (i, stage_refs(&config.cache_repository, df, i, opts)))
         .collect();
     let publish = publish_refs(config);
@@ -66,7 +73,10 @@ pub(crate) fn plan_image(
         }
     }
     for &i in &targets {
-        let tags: Vec<String> = std::iter::once(refs[&i].write.clone())
+        let tags: Vec<String> = refs
+            .get(&i)
+            .map(|r| r.write.clone())
+            .into_iter()
             .chain(publish.iter().filter(|_| i == target).cloned())
             .collect();
         let build = StageBuild {
@@ -148,7 +158,7 @@ impl StageBuild<'_> {
             .into_iter()
             .filter(|a| refs.contains_key(a));
         for s in ancestors.chain([self.stage]) {
-            for r in &refs[&s].read {
+            for r in refs.get(&s).map(|r| r.read.as_slice()).unwrap_or_default() {
                 args.extend(["--cache-from".into(), r.clone()]);
             }
         }
