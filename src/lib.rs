@@ -10,9 +10,12 @@ pub mod ci_config;
 pub mod cli;
 pub mod commands;
 pub mod docker;
-pub mod dockerfile;
 pub mod doctor;
 pub mod error;
+pub mod input {
+    //! Reading and validating what the user wrote.
+    pub mod dockerfile;
+}
 pub mod lint;
 pub mod plan;
 pub mod reference;
@@ -22,3 +25,6 @@ pub mod run;
 pub mod secrets;
 pub mod spec;
 pub mod step;
+
+/// Temporary: the old path of the Dockerfile reader, until the callers move to `input::dockerfile`.
+pub use input::dockerfile;
