@@ -15,6 +15,7 @@ pub mod error;
 pub mod input {
     //! Reading and validating what the user wrote.
     pub mod dockerfile;
+    pub mod expand;
 }
 pub mod lint;
 pub mod plan;
