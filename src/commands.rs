@@ -314,16 +314,18 @@ fn logins(ci: &CiContext, args: &SpecArgs, inputs: &[ImageInput]) -> Result<Vec<
     Ok(logins)
 }
 
-/// Parses each image's Dockerfile once, however many images share it.
+/// Parses each image's Dockerfile once per set of build args, however many images share it.
 fn read_dockerfiles(configs: Vec<ImageConfig>) -> Result<Vec<ImageInput>, Error> {
-    let mut parsed: HashMap<PathBuf, Dockerfile> = HashMap::new();
+    let mut parsed: HashMap<(PathBuf, dockerfile::GraphInputs), Dockerfile> = HashMap::new();
     let mut inputs = Vec::with_capacity(configs.len());
     for config in configs {
-        let df = match parsed.get(&config.dockerfile) {
+        let graph = graph_inputs(&config);
+        let key = (config.dockerfile.clone(), graph);
+        let df = match parsed.get(&key) {
             Some(df) => df.clone(),
             None => {
-                let df = read_dockerfile(&config)?;
-                parsed.insert(config.dockerfile.clone(), df.clone());
+                let df = read_dockerfile(&config, &key.1)?;
+                parsed.insert(key, df.clone());
                 df
             }
         };
@@ -335,16 +337,40 @@ fn read_dockerfiles(configs: Vec<ImageConfig>) -> Result<Vec<ImageInput>, Error>
     Ok(inputs)
 }
 
-fn read_dockerfile(config: &ImageConfig) -> Result<Dockerfile, Error> {
+/// What the stage graph of an image depends on: its build args, a name-only one read from the
+/// environment as docker reads it (left out when unset, as the docker CLI leaves it out).
+fn graph_inputs(config: &ImageConfig) -> dockerfile::GraphInputs {
+    let build_args = config
+        .build_args
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Some(v) => Some((k.clone(), v.clone())),
+            None => std::env::var(k).ok().map(|v| (k.clone(), v)),
+        })
+        .collect();
+    dockerfile::GraphInputs {
+        build_args,
+        ..dockerfile::GraphInputs::default()
+    }
+}
+
+fn read_dockerfile(
+    config: &ImageConfig,
+    graph: &dockerfile::GraphInputs,
+) -> Result<Dockerfile, Error> {
     let hint = format!(
         "set `dockerfile:` in {} or pass --dockerfile PATH",
         config.origin
     );
-    read_dockerfile_at(&config.dockerfile, &hint)
+    read_dockerfile_at(&config.dockerfile, &hint, graph)
 }
 
 /// Reads and parses one Dockerfile; `hint` says how to name another one.
-fn read_dockerfile_at(path: &Path, hint: &str) -> Result<Dockerfile, Error> {
+fn read_dockerfile_at(
+    path: &Path,
+    hint: &str,
+    graph: &dockerfile::GraphInputs,
+) -> Result<Dockerfile, Error> {
     let shown = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| {
         error::at(
@@ -382,7 +408,7 @@ fn read_dockerfile_at(path: &Path, hint: &str) -> Result<Dockerfile, Error> {
             hint,
         )
     })?;
-    dockerfile::parse_bytes(&bytes)
+    dockerfile::parse_bytes_with(&bytes, graph)
         .map_err(|e| error::at(&shown, e.line, e.column, &e.message, &e.hint))
 }
 
@@ -521,9 +547,15 @@ fn lint_targets(file: Option<&Path>, args: &LintArgs) -> Result<Vec<LintTarget>,
         .dockerfile
         .clone()
         .unwrap_or_else(|| PathBuf::from("Dockerfile"));
+    // Without a spec there are no build args: a base that needs one is linted, not refused.
+    let lenient = dockerfile::GraphInputs {
+        allow_blank_base: true,
+        ..dockerfile::GraphInputs::default()
+    };
     let dockerfile = read_dockerfile_at(
         &path,
         "pass the Dockerfile's path: layercache lint path/to/Dockerfile",
+        &lenient,
     )?;
     let context = args.context.clone().unwrap_or_else(|| {
         path.parent()

@@ -136,6 +136,12 @@ fn plan_image(
     let df = &input.dockerfile;
     let dockerfile_path = config.dockerfile.display().to_string();
     let target = resolve_target(config, df)?;
+    for w in &df.warnings {
+        warnings.push(format!(
+            "{dockerfile_path}:{}:{}: {}",
+            w.line, w.column, w.message
+        ));
+    }
     let targets = stages_to_build(config, df, target, &dockerfile_path, warnings)?;
     let refs: BTreeMap<usize, StageRefs> = targets
         .iter()

@@ -21,7 +21,44 @@ pub(super) fn check_instruction(lexed: &Lexed) -> Result<(), DockerfileError> {
     if keyword == "ONBUILD" {
         check_onbuild_trigger(lexed)?;
     }
+    if keyword == "ENV" || keyword == "LABEL" {
+        check_name_values(lexed)?;
+    }
     Ok(())
+}
+
+/// `ENV`/`LABEL` pairs as BuildKit's parser reads them: `NAME=value ...`, or the old
+/// `NAME value` form, which needs the value (`ENV PATH` alone is refused: "ENV must have two
+/// arguments"); in the new form every word needs its `=`.
+fn check_name_values(lexed: &Lexed) -> Result<(), DockerfileError> {
+    let keyword = lexed.instruction.keyword.as_str();
+    // BuildKit splits these words with `\` as escape whatever the escape directive says.
+    let words = shell_words(lexed.args_text(), lexed.args_offset, '\\');
+    let Some(&(first_at, first)) = words.first() else {
+        return Ok(());
+    };
+    if !first.contains('=') {
+        if words.len() < 2 {
+            return Err(error(
+                lexed.at(first_at),
+                format!("{keyword} {} has no value", quoted(first)),
+                format!(
+                    "write {keyword} {first}=<value> (or the old form {keyword} {first} <value>)"
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    match words.iter().find(|(_, word)| !word.contains('=')) {
+        Some(&(at, word)) => Err(error(
+            lexed.at(at),
+            format!("{keyword} word {} has no `=`", quoted(word)),
+            format!(
+                "write {keyword} <name>=<value> [<name>=<value> ...]; quote values with blanks"
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 pub(super) fn unknown_instruction(written: &str, at: (usize, usize)) -> DockerfileError {

@@ -7,14 +7,31 @@
 //! `--flag` options before the arguments; JSON (exec) form; heredocs (`<<EOF`, `<<-EOF`,
 //! `<<"EOF"`) on `RUN`, `COPY` and `ADD`, whose bodies are not instructions.
 //!
-//! The graph comes from `FROM <earlier stage>`, `COPY --from=<stage>` and
-//! `RUN --mount=...,from=<stage>`. Names are compared case-insensitively, as BuildKit does, after
-//! substituting `$VAR`/`${VAR}` from the global `ARG` defaults (BuildKit does that for `FROM`).
+//! The graph is computed as BuildKit's dispatcher computes it (`dockerfile2llb`), for the build
+//! args and target platforms in [`GraphInputs`]:
+//! - the global scope: BuildKit's automatic platform ARGs (`TARGETPLATFORM`, `TARGETOS`,
+//!   `TARGETARCH`, `TARGETVARIANT`, `BUILDPLATFORM`, ..., for each target platform, defaulting to
+//!   linux/amd64), then the `ARG`s before the first `FROM`, a build arg replacing a default;
+//! - `FROM <base>`: the base expanded in that scope with the full word grammar
+//!   (`input::expand`); it names an earlier stage only when it equals that stage's name as
+//!   BuildKit stores it, lower-cased: the lookup is case-sensitive, so `FROM Builder` is an
+//!   image, not the stage `builder`. A base that expands to nothing is refused (docker would fail
+//!   with "base name should not be blank");
+//! - `COPY --from=<name or index>` and `RUN --mount=from=<name>`: names compared
+//!   case-insensitively, the last stage of a name winning; `--mount` looks up names only (`from=0`
+//!   is an image named `0`); variables are refused in both, as BuildKit refuses them;
+//! - `ONBUILD COPY --from=` / `ONBUILD RUN --mount=from=` in a stage: a dependency of each stage
+//!   built `FROM` it, where the trigger runs;
+//! - a stage name used twice is a warning ([`Dockerfile::warnings`]), and the later stage wins
+//!   every lookup after it, as in BuildKit.
 //!
-//! Deliberately not done here: expanding variables anywhere else (stage-level `ARG`/`ENV`, build
-//! args given on the command line), checking flags other than `FROM`'s, checking image references
-//! (that is `reference`), and reading files (callers pass text or bytes and prefix the path to
-//! errors). Errors carry a 1-based line and a column counted in characters.
+//! Each stage keeps its resolved base and why it depends on each other stage
+//! ([`Stage::dependencies`]), so the plan can show the graph.
+//!
+//! Deliberately not done here: expanding variables in stage-level instructions, checking the flags
+//! of instructions other than `FROM`, `COPY` and `ADD`, checking image references (that is
+//! `reference`), and reading files (callers pass text or bytes and prefix the path to errors).
+//! Errors carry a 1-based line and a column counted in characters.
 //!
 //! Nothing here panics on any input: text is sliced only at offsets found by walking it, and
 //! every pass is linear in the size of the file, so huge or hostile files are refused or parsed
@@ -29,6 +46,7 @@ mod decode;
 mod directives;
 mod instructions;
 mod lines;
+mod scope;
 mod stages;
 #[cfg(test)]
 mod tests;
@@ -39,10 +57,12 @@ use decode::*;
 use directives::*;
 use instructions::*;
 use lines::*;
+use scope::*;
 use stages::*;
 use words::*;
 
-use std::collections::HashMap;
+use crate::input::expand;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// One build stage: a `FROM` and the instructions up to the next `FROM`.
@@ -50,19 +70,28 @@ use std::fmt;
 pub struct Stage {
     /// 0-based position in the Dockerfile.
     pub index: usize,
-    /// The `AS name`, as written (compare case-insensitively).
+    /// The `AS name` as BuildKit keeps it: lower-cased (the canonical name for `--target`,
+    /// reports and cache tags).
     pub name: Option<String>,
+    /// The `AS name` as written, for messages that quote the file.
+    pub written_name: Option<String>,
     /// The base image or stage, as written after `FROM` (flags removed, variables not expanded).
     pub from: String,
-    /// The earlier stage `FROM` names, if it names one.
+    /// The base with the global scope substituted (for the first target platform).
+    pub base: String,
+    /// The earlier stage `FROM` names, if it names one (for the first target platform).
     pub base_stage: Option<usize>,
     /// `--platform=` value of the `FROM`, if any (quotes removed, variables not expanded).
     pub platform: Option<String>,
     /// 1-based line of the `FROM`.
     pub line: usize,
-    /// Stages this stage needs directly (base stage, `COPY --from`, `RUN --mount=from=`), sorted.
-    /// Always earlier stages: later ones are refused while parsing.
+    /// Stages this stage needs directly (base stage, `COPY --from`, `RUN --mount=from=`, `ONBUILD`
+    /// triggers of its base), for any of the target platforms, sorted. Always earlier stages:
+    /// later ones are refused while parsing.
     pub depends_on: Vec<usize>,
+    /// Why this stage needs each stage of `depends_on`: one entry per instruction that makes it
+    /// need one, in line order.
+    pub dependencies: Vec<Dependency>,
     /// The instructions after the `FROM` (the `FROM` itself is described by the fields above).
     pub instructions: Vec<Instruction>,
 }
@@ -86,12 +115,81 @@ pub struct Instruction {
     pub heredocs: Vec<String>,
 }
 
+/// One reason a stage needs another.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Dependency {
+    /// The stage needed.
+    pub stage: usize,
+    pub kind: DependencyKind,
+    /// 1-based line of the instruction that makes the need (for `ONBUILD`, the trigger's line
+    /// in the base stage).
+    pub line: usize,
+}
+
+/// The instruction behind a [`Dependency`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DependencyKind {
+    /// `FROM <stage>`.
+    From,
+    /// `COPY --from=<stage>`.
+    CopyFrom,
+    /// `RUN --mount=...,from=<stage>`.
+    Mount,
+    /// An `ONBUILD COPY --from=` or `ONBUILD RUN --mount=from=` of the base stage.
+    Onbuild,
+}
+
+/// Something BuildKit builds but warns about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// What the graph depends on besides the file: the build args and the platforms, as BuildKit's
+/// dispatcher gets them. `Default` is a plain `docker build` on linux/amd64 without build args.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct GraphInputs {
+    /// `--build-arg` values. A name-only build arg (docker reads the value from its
+    /// environment) is resolved by the caller; one that is unset there is left out, as the docker
+    /// CLI leaves it out.
+    pub build_args: BTreeMap<String, String>,
+    /// The platforms built (`--platform`); empty: the build platform. The graph is the union of
+    /// each platform's.
+    pub platforms: Vec<Platform>,
+    /// The builder's own platform (`BUILDPLATFORM`); `None`: linux/amd64.
+    pub build_platform: Option<Platform>,
+    /// `--target`, for `TARGETSTAGE`; `None` gives BuildKit's `default`.
+    pub target: Option<String>,
+    /// Keep a `FROM` whose base expands to nothing (its `base` empty, no base stage) instead of
+    /// refusing it: lint reads files whose base comes from a build arg it was not given.
+    pub allow_blank_base: bool,
+}
+
+/// An OS/architecture/variant triple (`linux/arm64`, `linux/arm/v7`), normalised as BuildKit
+/// normalises `--platform` values.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Platform {
+    pub os: String,
+    pub arch: String,
+    pub variant: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dockerfile {
     /// `ARG`s before the first `FROM`: name and default value. The default is the effective one:
     /// quotes removed and earlier global `ARG`s substituted, as BuildKit evaluates it.
     pub global_args: Vec<(String, Option<String>)>,
+    /// The same `ARG`s as written (default not expanded), for callers that evaluate the global
+    /// scope with other inputs ([`Dockerfile::global_scope`]).
+    pub global_args_written: Vec<(String, Option<String>)>,
+    /// The escape character (`# escape=`).
+    pub escape: char,
     pub stages: Vec<Stage>,
+    /// What BuildKit would warn about (a stage name used twice).
+    pub warnings: Vec<Warning>,
 }
 
 /// A parse error: where (1-based line and column) and what to do.
@@ -104,7 +202,7 @@ pub struct DockerfileError {
 }
 
 /// Instruction keywords BuildKit accepts, in the order the error hint lists them.
-pub(crate) const KEYWORDS: [&str; 18] = [
+const KEYWORDS: [&str; 18] = [
     "FROM",
     "RUN",
     "COPY",
@@ -126,20 +224,19 @@ pub(crate) const KEYWORDS: [&str; 18] = [
 ];
 
 /// Instructions whose arguments may be a JSON array (BuildKit's `parseMaybeJSON*`).
-pub(crate) const JSON_CAPABLE: [&str; 7] =
-    ["RUN", "CMD", "ENTRYPOINT", "SHELL", "ADD", "COPY", "VOLUME"];
+const JSON_CAPABLE: [&str; 7] = ["RUN", "CMD", "ENTRYPOINT", "SHELL", "ADD", "COPY", "VOLUME"];
 
 /// Instructions that may carry heredocs (BuildKit's `heredocDirectives`).
-pub(crate) const HEREDOC_CAPABLE: [&str; 3] = ["RUN", "COPY", "ADD"];
+const HEREDOC_CAPABLE: [&str; 3] = ["RUN", "COPY", "ADD"];
 
 /// Parser directives BuildKit knows; an unknown one ends the directive block like any comment.
-pub(crate) const DIRECTIVES: [&str; 3] = ["syntax", "escape", "check"];
+const DIRECTIVES: [&str; 3] = ["syntax", "escape", "check"];
 
-pub(crate) const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
+const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
 
 /// Nesting depth up to which `${A:-${B:-...}}` defaults are expanded; deeper text stays literal
 /// so a hostile line cannot recurse without bound.
-pub(crate) const MAX_EXPANSION_DEPTH: usize = 8;
+const MAX_EXPANSION_DEPTH: usize = 8;
 
 /// Most bytes one value may hold once global `ARG`s are substituted into it (an `ARG` default, a
 /// `FROM` image, a `--from`). Substitution multiplies text: eight `${A}` in each of twelve `ARG`s
@@ -155,30 +252,40 @@ pub const MAX_SUBSTITUTED_TOTAL: usize = 16 * 1024 * 1024;
 pub const MAX_STAGES: usize = 1_000;
 
 /// Longest piece of user text quoted in an error message.
-pub(crate) const QUOTE_MAX: usize = 40;
+const QUOTE_MAX: usize = 40;
 
-pub(crate) const FROM_HINT: &str = "write FROM [--platform=<platform>] <image> [AS <name>]";
+const FROM_HINT: &str = "write FROM [--platform=<platform>] <image> [AS <name>]";
 
 // ---------------------------------------------------------------------------------------------
 // Public entry points
 
-/// Parse Dockerfile text.
+/// Parse Dockerfile text, the graph as a plain `docker build` on linux/amd64 sees it.
 pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
-    parse_without_bom(text.strip_prefix('\u{feff}').unwrap_or(text))
+    parse_with(text, &GraphInputs::default())
+}
+
+/// Parse Dockerfile text, the graph for these build args and platforms.
+pub fn parse_with(text: &str, inputs: &GraphInputs) -> Result<Dockerfile, DockerfileError> {
+    parse_without_bom(text.strip_prefix('\u{feff}').unwrap_or(text), inputs)
 }
 
 /// Parse raw file bytes: strip a UTF-8 BOM; refuse non-UTF-8 (say the byte offset/line) and binary
 /// content (a NUL byte) and empty/whitespace-only/comment-only files with clear errors.
 pub fn parse_bytes(bytes: &[u8]) -> Result<Dockerfile, DockerfileError> {
+    parse_bytes_with(bytes, &GraphInputs::default())
+}
+
+/// [`parse_bytes`] with the graph for these build args and platforms.
+pub fn parse_bytes_with(bytes: &[u8], inputs: &GraphInputs) -> Result<Dockerfile, DockerfileError> {
     // `decode` has already stripped the one BOM BuildKit strips; a second one is text, and makes
     // the first instruction unknown, as it does for `parse` and for docker.
-    parse_without_bom(decode(bytes)?)
+    parse_without_bom(decode(bytes)?, inputs)
 }
 
 /// Parse text whose byte-order mark, if any, is already gone.
-pub(crate) fn parse_without_bom(text: &str) -> Result<Dockerfile, DockerfileError> {
+fn parse_without_bom(text: &str, inputs: &GraphInputs) -> Result<Dockerfile, DockerfileError> {
     let mut lexer = Lexer::new(text);
-    let mut builder = Builder::default();
+    let mut builder = Builder::new(inputs);
     let mut any_instruction = false;
     while let Some(lexed) = lexer.next_instruction()? {
         any_instruction = true;
@@ -191,11 +298,12 @@ pub(crate) fn parse_without_bom(text: &str) -> Result<Dockerfile, DockerfileErro
             "a Dockerfile starts with FROM <image>",
         ));
     }
-    builder.finish()
+    builder.finish(lexer.directives.escape)
 }
 
 impl Dockerfile {
-    /// A stage by name (case-insensitive, as BuildKit compares) or by numeric index.
+    /// A stage by name (case-insensitive, as BuildKit compares `--target`; of two stages of
+    /// one name, the later) or by numeric index.
     pub fn find_stage(&self, name_or_index: &str) -> Option<usize> {
         if is_index(name_or_index) {
             return name_or_index
@@ -203,7 +311,7 @@ impl Dockerfile {
                 .ok()
                 .filter(|&index| index < self.stages.len());
         }
-        self.stages.iter().position(|stage| {
+        self.stages.iter().rposition(|stage| {
             stage
                 .name
                 .as_deref()
@@ -260,7 +368,7 @@ impl fmt::Display for DockerfileError {
 
 impl std::error::Error for DockerfileError {}
 
-pub(crate) fn error(
+fn error(
     (line, column): (usize, usize),
     message: impl Into<String>,
     hint: impl Into<String>,
@@ -274,7 +382,7 @@ pub(crate) fn error(
 }
 
 /// User text for an error message, cut short so a megabyte of garbage stays one readable line.
-pub(crate) fn quoted(text: &str) -> String {
+fn quoted(text: &str) -> String {
     let mut chars = text.chars();
     let head: String = chars.by_ref().take(QUOTE_MAX).collect();
     if chars.next().is_some() {
@@ -284,6 +392,6 @@ pub(crate) fn quoted(text: &str) -> String {
     }
 }
 
-pub(crate) fn is_index(text: &str) -> bool {
+fn is_index(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }

@@ -171,13 +171,22 @@ fn not_quite_json_is_shell_form() {
 
 #[test]
 fn lowercase_and_mixed_case_keywords_and_indentation() {
-    let d = ok("from alpine as Build\n  run echo hi\nfrom scratch\n\tCoPy --from=build a b\ncopy --FROM=x a b\n");
-    assert_eq!(d.stages[0].name.as_deref(), Some("Build"));
+    let d = ok("from alpine as Build\n  run echo hi\nfrom scratch\n\tCoPy --from=build a b\n");
+    // BuildKit lower-cases stage names when it reads them (issue 12: report the canonical name).
+    assert_eq!(d.stages[0].name.as_deref(), Some("build"));
+    assert_eq!(d.stages[0].written_name.as_deref(), Some("Build"));
     assert_eq!(instruction(&d, 0, 0).keyword, "RUN");
     assert_eq!(instruction(&d, 1, 0).keyword, "COPY");
     assert_eq!(d.find_stage("BUILD"), Some(0));
-    // Flag names are case-sensitive in BuildKit: `--FROM` is no stage reference.
     assert_eq!(d.stages[1].depends_on, vec![0]);
+    // Flag names are case-sensitive in BuildKit: `--FROM` is an unknown flag (issue 12: it was
+    // silently ignored).
+    err_at(
+        "from alpine as Build\nfrom scratch\ncopy --FROM=build a b\n",
+        3,
+        6,
+        "unknown flag \"--FROM\" on COPY",
+    );
 }
 
 #[test]
@@ -223,7 +232,9 @@ fn global_args() {
 
 #[test]
 fn arg_substitution_in_from_resolves_a_stage() {
-    let d = ok("ARG BASE=Builder\nARG TAG\nFROM golang AS builder\nFROM ${BASE}\nFROM $BASE\nFROM ${MISSING:-builder}\nFROM alpine:${TAG:-3.19}\n");
+    // `BASE=builder`: BuildKit's FROM lookup is case-sensitive against the lower-cased stage
+    // names, so `Builder` would be an image (issue 12; see `from_lookup_is_case_sensitive`).
+    let d = ok("ARG BASE=builder\nARG TAG\nFROM golang AS builder\nFROM ${BASE}\nFROM $BASE\nFROM ${MISSING:-builder}\nFROM alpine:${TAG:-3.19}\n");
     assert_eq!(d.stages[1].base_stage, Some(0));
     assert_eq!(d.stages[1].from, "${BASE}");
     assert_eq!(d.stages[2].base_stage, Some(0));
@@ -237,7 +248,7 @@ fn copy_from_name_index_and_external_image() {
                 COPY --from=BUILD /out /out\n\
                 COPY --from=0 /x /x\n\
                 COPY --from=nginx:1.25 /etc/nginx /etc/nginx\n\
-                COPY --chown=app --from=$SRC /y /y\n");
+                COPY --chown=app --from=deps /y /y\n");
     assert_eq!(d.stages[2].depends_on, vec![0, 1]);
     assert_eq!(d.stages[2].base_stage, None);
     assert_eq!(
@@ -246,7 +257,14 @@ fn copy_from_name_index_and_external_image() {
     );
     assert_eq!(
         instruction(&d, 2, 3).flags,
-        vec!["--chown=app".to_string(), "--from=$SRC".to_string()]
+        vec!["--chown=app".to_string(), "--from=deps".to_string()]
+    );
+    // BuildKit refuses variables in --from (issue 12: they were expanded).
+    err_at(
+        "ARG SRC=deps\nFROM a AS deps\nFROM c\nCOPY --chown=app --from=$SRC /y /y\n",
+        4,
+        18,
+        "variable expansion is not supported for --from",
     );
 }
 
@@ -409,13 +427,16 @@ fn invalid_stage_names() {
 
 #[test]
 fn duplicate_stage_names() {
-    let e = err_at(
-        "FROM a AS build\nRUN x\nFROM b AS Build\n",
-        3,
-        11,
-        "duplicate stage name",
-    );
-    assert!(e.message.contains("line 1"), "{e}");
+    // BuildKit builds these with a DuplicateStageName warning, the later stage winning the
+    // lookups after it (issue 12: they were refused).
+    let d = ok("FROM a AS build\nRUN x\nFROM b AS Build\nFROM build\nCOPY --from=BUILD / /\n");
+    let w = &d.warnings[0];
+    assert_eq!((w.line, w.column), (3, 11), "{w:?}");
+    assert!(w.message.contains("duplicate stage name"), "{w:?}");
+    assert!(w.message.contains("line 1"), "{w:?}");
+    assert_eq!(d.stages[2].base_stage, Some(1));
+    assert_eq!(d.stages[2].depends_on, vec![1]);
+    assert_eq!(d.find_stage("build"), Some(1));
 }
 
 #[test]
@@ -651,25 +672,34 @@ fn substituted_values_up_to_64_kib_are_kept() {
         6,
         "the FROM image expands to more than 64 KiB",
     );
+    // A variable in --mount from= is refused before any substitution (issue 12: it was
+    // expanded); the limit still holds for FROM --platform.
     err_at(
         &format!("ARG A={limit}\nFROM a\nRUN --mount=from=${{X:-$A$A}} x\n"),
         3,
         5,
-        "the stage in \"--mount=from=",
+        "variable expansion is not supported in --mount from=",
+    );
+    err_at(
+        &format!("ARG A={limit}\nFROM --platform=$A$A a\n"),
+        2,
+        22,
+        "the FROM --platform expands to more than 64 KiB",
     );
 }
 
 #[test]
 fn substitution_has_a_budget_for_the_whole_file() {
     // 500 copies of a 1,000-byte ARG pass the per-value limit at once.
+    // FROM lines carry the substitution: variables in COPY --from are refused (issue 12).
     let a = "a".repeat(1_000);
     let mut text = format!("ARG A={a}\nFROM busybox\n");
-    let many = format!("COPY --from={} / /\n", "$A".repeat(500));
+    let many = format!("FROM {}\n", "$A".repeat(500));
     text.push_str(&many.repeat(10_000));
-    err_at(&text, 3, 6, "the stage in \"--from=$A$A");
+    err_at(&text, 3, 6, "the FROM image expands to more than 64 KiB");
     // 60 copies (60,000 bytes) each fit; the 280th line passes the file's 16 MiB.
     let mut text = format!("ARG A={a}\nFROM busybox\n");
-    let under = format!("COPY --from={} / /\n", "$A".repeat(60));
+    let under = format!("FROM {}\n", "$A".repeat(60));
     text.push_str(&under.repeat(10_000));
     let start = std::time::Instant::now();
     let e = err_at(&text, 282, 6, "copies more than 16 MiB in this Dockerfile");
@@ -748,4 +778,269 @@ fn arbitrary_input_never_panics() {
         let _ = parse_bytes(&bytes);
         let _ = parse(&String::from_utf8_lossy(&bytes));
     }
+}
+
+// ----- issue 12: the graph as BuildKit's dispatcher computes it
+
+fn with(text: &str, inputs: &GraphInputs) -> Dockerfile {
+    match parse_with(text, inputs) {
+        Ok(dockerfile) => dockerfile,
+        Err(e) => panic!("expected {text:?} to parse, got: {e}"),
+    }
+}
+
+fn platforms(list: &[&str]) -> GraphInputs {
+    GraphInputs {
+        platforms: list.iter().filter_map(|p| Platform::parse(p)).collect(),
+        ..GraphInputs::default()
+    }
+}
+
+fn build_args(pairs: &[(&str, &str)]) -> GraphInputs {
+    GraphInputs {
+        build_args: pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..GraphInputs::default()
+    }
+}
+
+#[test]
+fn automatic_platform_args_pick_the_base_stage() {
+    let text =
+        "FROM alpine AS base-amd64\nFROM alpine AS base-arm64\nFROM base-${TARGETARCH} AS base\n";
+    let d = ok(text);
+    assert_eq!(d.stages[2].base, "base-amd64");
+    assert_eq!(d.stages[2].depends_on, vec![0]);
+    let arm = with(text, &platforms(&["linux/arm64"]));
+    assert_eq!(arm.stages[2].depends_on, vec![1]);
+    // A multi-platform build needs each platform's base.
+    let both = with(text, &platforms(&["linux/amd64", "linux/arm64"]));
+    assert_eq!(both.stages[2].depends_on, vec![0, 1]);
+    assert_eq!(both.stages[2].base, "base-amd64");
+    // BUILDPLATFORM and friends too, and a build arg of the same name wins.
+    let d = ok("FROM alpine AS linux-amd64\nFROM ${BUILDOS}-${BUILDARCH}\n");
+    assert_eq!(d.stages[1].depends_on, vec![0]);
+    let d = with(
+        "FROM alpine AS x-arm\nFROM x-$TARGETARCH\n",
+        &build_args(&[("TARGETARCH", "arm")]),
+    );
+    assert_eq!(d.stages[1].depends_on, vec![0]);
+    let d = ok("FROM alpine AS p-linux-amd64-\nFROM p-${TARGETPLATFORM/\\//-}-${TARGETVARIANT}\n");
+    assert_eq!(d.stages[1].depends_on, vec![0]);
+}
+
+#[test]
+fn platforms_are_normalised() {
+    let p = |s: &str| Platform::parse(s).map(|p| p.to_string());
+    assert_eq!(p("linux/arm64/v8").as_deref(), Some("linux/arm64"));
+    assert_eq!(p("linux/aarch64").as_deref(), Some("linux/arm64"));
+    assert_eq!(p("linux/arm").as_deref(), Some("linux/arm/v7"));
+    assert_eq!(p("Linux/x86_64").as_deref(), Some("linux/amd64"));
+    assert_eq!(p("linux"), None);
+}
+
+#[test]
+fn build_args_reach_the_graph() {
+    let text = "ARG BASE\nFROM alpine AS builder\nFROM ${BASE}\n";
+    let d = with(text, &build_args(&[("BASE", "builder")]));
+    assert_eq!(d.stages[1].base, "builder");
+    assert_eq!(d.stages[1].depends_on, vec![0]);
+    // A build arg that switches the expensive stage off: it is no longer needed.
+    let text = "ARG MODE=full\nFROM alpine AS full\nRUN make world\nFROM alpine AS slim\nFROM ${MODE} AS final\n";
+    assert_eq!(ok(text).stages_for_target(2), vec![0, 2]);
+    let d = with(text, &build_args(&[("MODE", "slim")]));
+    assert_eq!(d.stages_for_target(2), vec![1, 2]);
+    assert_eq!(
+        d.global_args,
+        vec![("MODE".to_string(), Some("slim".to_string()))]
+    );
+    // Only declared global ARGs take build args (BuildKit's meta args).
+    let d = with(
+        "FROM alpine AS x\nFROM ${UNDECLARED:-alpine}\n",
+        &build_args(&[("UNDECLARED", "x")]),
+    );
+    assert!(d.stages[1].depends_on.is_empty());
+}
+
+#[test]
+fn the_full_word_grammar_in_from() {
+    let d = ok("ARG P=linux/amd64\nARG V=1.2.3\nFROM alpine AS st-amd64\nFROM st-${P#linux/}\nFROM alpine AS v1\nFROM v${V%%.*}\nFROM alpine AS linux\nFROM ${P%/*}\nFROM alpine AS x-1-2-3\nFROM x-${V//./-}\n");
+    assert_eq!(d.stages[1].depends_on, vec![0]);
+    assert_eq!(d.stages[3].depends_on, vec![2]);
+    assert_eq!(d.stages[5].depends_on, vec![4]);
+    assert_eq!(d.stages[7].depends_on, vec![6]);
+    let e = err_at(
+        "ARG IMAGE\nFROM ${IMAGE:?required}\n",
+        2,
+        6,
+        "IMAGE: required",
+    );
+    assert!(e.hint.contains("--build-arg IMAGE="), "{e}");
+    err_at("FROM ${A:1}\n", 1, 6, "unsupported modifier");
+    err_at("FROM a${\n", 1, 6, "missing '}'");
+}
+
+#[test]
+fn variables_in_copy_from_and_mount_from_are_refused() {
+    let e = err_at(
+        "ARG S=a\nFROM alpine AS a\nFROM b\nCOPY --from=${S} / /\n",
+        4,
+        6,
+        "variable expansion is not supported for --from",
+    );
+    assert!(e.hint.contains("FROM ${SRC} AS src"), "{e}");
+    err_at(
+        "FROM alpine AS a\nFROM b\nRUN --mount=type=bind,from=$S,target=/s true\n",
+        3,
+        5,
+        "not supported in --mount from=",
+    );
+    // BuildKit's own test: a `$` at the very end is no variable.
+    ok("FROM b\nRUN --mount=from=a$,target=/s true\n");
+}
+
+#[test]
+fn from_lookup_is_case_sensitive() {
+    let e = err_at(
+        "FROM golang AS builder\nFROM Builder\n",
+        2,
+        6,
+        "FROM \"Builder\" names no stage",
+    );
+    assert_eq!(e.hint, "write FROM builder to build on the stage");
+    // COPY --from and --target compare case-insensitively.
+    let d =
+        ok("FROM golang AS Builder\nFROM builder AS next\nFROM alpine\nCOPY --from=BUILDER / /\n");
+    assert_eq!(d.stages[1].depends_on, vec![0]);
+    assert_eq!(d.stages[2].depends_on, vec![0]);
+    // A registry host may have capitals: that is an image.
+    assert!(
+        ok("FROM a AS img\nFROM Registry.Example.com/img\n").stages[1]
+            .depends_on
+            .is_empty()
+    );
+}
+
+#[test]
+fn mount_from_looks_up_names_only() {
+    let d =
+        ok("FROM alpine AS zero\nFROM b\nRUN --mount=from=0,target=/z true\nCOPY --from=0 / /\n");
+    let deps = &d.stages[1].dependencies;
+    assert_eq!(
+        deps,
+        &vec![Dependency {
+            stage: 0,
+            kind: DependencyKind::CopyFrom,
+            line: 4
+        }]
+    );
+    // The last `from=` of a mount wins, keys in any case.
+    let d = ok("FROM a AS x\nFROM a AS y\nFROM c\nRUN --mount=from=x,FROM=y,target=/t true\n");
+    assert_eq!(d.stages[2].depends_on, vec![1]);
+}
+
+#[test]
+fn onbuild_triggers_are_dependencies_of_the_children() {
+    let d = ok("FROM alpine AS tools\n\
+                FROM alpine AS parent\n\
+                ONBUILD COPY --from=tools /t /t\n\
+                ONBUILD RUN --mount=from=tools,target=/m true\n\
+                FROM parent AS child\n\
+                FROM child AS grandchild\n");
+    assert!(d.stages[1].depends_on.is_empty());
+    assert_eq!(d.stages[2].depends_on, vec![0, 1]);
+    assert_eq!(
+        d.stages[2].dependencies,
+        vec![
+            Dependency {
+                stage: 0,
+                kind: DependencyKind::Onbuild,
+                line: 3
+            },
+            Dependency {
+                stage: 0,
+                kind: DependencyKind::Onbuild,
+                line: 4
+            },
+            Dependency {
+                stage: 1,
+                kind: DependencyKind::From,
+                line: 5
+            },
+        ]
+    );
+    // Triggers run in direct children only.
+    assert_eq!(d.stages[3].depends_on, vec![2]);
+    err_at(
+        "FROM a AS p\nONBUILD COPY --from=$X / /\nFROM p\n",
+        2,
+        14,
+        "not supported for --from",
+    );
+}
+
+#[test]
+fn copy_and_add_flags_as_buildkit() {
+    err_at(
+        "FROM a AS x\nFROM b\nADD --from=x / /\n",
+        3,
+        5,
+        "unknown flag \"--from\" on ADD",
+    );
+    let e = err("FROM a AS x\nFROM b\nCOPY --FROM=x / /\n");
+    assert!(e.hint.contains("case-sensitive: write --from"), "{e}");
+    err_at(
+        "FROM b\nCOPY --from / /\n",
+        2,
+        6,
+        "missing a value on flag --from",
+    );
+    ok("FROM a AS x\nFROM b\nCOPY --link --parents --chmod=755 --exclude=*.md --from=x / /\nADD --checksum=sha256:00 --keep-git-dir=true --unpack https://x/y /\n");
+}
+
+#[test]
+fn env_and_label_need_values() {
+    err_at("FROM a\nENV PATH\n", 2, 5, "ENV \"PATH\" has no value");
+    err_at("FROM a\nENV A=1 B\n", 2, 9, "ENV word \"B\" has no `=`");
+    err_at(
+        "FROM a\nLABEL maintainer\n",
+        2,
+        7,
+        "LABEL \"maintainer\" has no value",
+    );
+    ok("FROM a\nENV PATH /usr/bin:$PATH\nENV A=\"x y\" B=2\nLABEL a=b\n");
+}
+
+#[test]
+fn a_blank_base_is_refused_before_docker_runs() {
+    let e = err_at(
+        "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n",
+        2,
+        6,
+        "base name should not be blank",
+    );
+    assert!(e.hint.contains("--build-arg BASE_IMAGE=<image>"), "{e}");
+    let d = with(
+        "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n",
+        &build_args(&[("BASE_IMAGE", "alpine:3.19")]),
+    );
+    assert_eq!(d.stages[0].base, "alpine:3.19");
+}
+
+#[test]
+fn global_scope_with_unknown_values() {
+    let d = ok("ARG REPO=library\nARG IMAGE=${REPO}/alpine\nARG TAG\nFROM ${IMAGE}:${TAG:-3}\n");
+    let args = BTreeMap::from([("REPO".to_string(), None)]);
+    let scope = d.global_scope(&args, None);
+    assert_eq!(scope.get("IMAGE"), Some(&None));
+    assert_eq!(scope.get("TAG"), None);
+    assert_eq!(scope.get("TARGETARCH"), Some(&Some("amd64".to_string())));
+    let scope = d.global_scope(&BTreeMap::new(), Platform::parse("linux/arm64").as_ref());
+    assert_eq!(
+        scope.get("IMAGE"),
+        Some(&Some("library/alpine".to_string()))
+    );
+    assert_eq!(scope.get("TARGETARCH"), Some(&Some("arm64".to_string())));
 }
