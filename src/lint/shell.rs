@@ -153,3 +153,8 @@ pub(super) fn tokenize(text: &str, commands: bool) -> Vec<Vec<String>> {
     out.retain(|command| !command.is_empty());
     out
 }
+
+pub(super) fn identifier_len(text: &str) -> usize {
+    text.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(text.len())
+}

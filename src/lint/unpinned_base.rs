@@ -1,18 +1,17 @@
 //! LC007: an untagged or :latest base image.
 
 use super::*;
+use crate::input::expand;
 
 pub(super) fn unpinned_base(df: &Dockerfile, inputs: &Inputs, findings: &mut Vec<Finding>) {
-    let lookup = |name: &str| -> Option<String> {
-        if let Some(value) = inputs.build_args.get(name) {
-            return value.clone();
-        }
-        // A later global ARG of the same name replaces an earlier one.
-        df.global_args
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .and_then(|(_, d)| d.clone())
+    // The scope docker expands a FROM in: platform ARGs, global ARGs, build args. A value that
+    // is unknown here (a build arg docker reads from its environment, an ARG without a value)
+    // makes the engine give up: nothing to judge.
+    let scope = df.global_scope(&inputs.build_args, None);
+    let options = expand::Options {
+        escape: Some(df.escape),
+        unset: expand::Unset::GiveUp,
+        ..expand::Options::BUILDKIT
     };
     // Lower-cased names of the stages before the one being checked.
     let mut earlier_stages: HashSet<String> = HashSet::new();
@@ -24,7 +23,9 @@ pub(super) fn unpinned_base(df: &Dockerfile, inputs: &Inputs, findings: &mut Vec
             None
         } else {
             // An ARG without a value here is set on the command line: nothing to judge.
-            expand(&stage.from, &lookup)
+            expand::expand(&stage.from, &scope, &options)
+                .ok()
+                .map(|e| e.text)
         };
         let checked = image.filter(|image| {
             !image.eq_ignore_ascii_case("scratch")
@@ -64,51 +65,4 @@ pub(super) fn unpinned_base(df: &Dockerfile, inputs: &Inputs, findings: &mut Vec
             ),
         });
     }
-}
-
-/// `$NAME`, `${NAME}`, `${NAME:-default}` and `${NAME-default}` replaced; `None` when a
-/// variable has no value or the form is one this does not evaluate.
-pub(super) fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        if let Some(braced) = after.strip_prefix('{') {
-            let end = braced.find('}')?;
-            let inner = &braced[..end];
-            let name_len = identifier_len(inner);
-            let (name, modifier) = inner.split_at(name_len);
-            let value = lookup(name);
-            let value = if let Some(default) = modifier.strip_prefix(":-") {
-                value
-                    .filter(|v| !v.is_empty())
-                    .unwrap_or_else(|| default.to_string())
-            } else if let Some(default) = modifier.strip_prefix('-') {
-                value.unwrap_or_else(|| default.to_string())
-            } else if modifier.is_empty() {
-                value?
-            } else {
-                return None;
-            };
-            out.push_str(&value);
-            rest = &braced[end + 1..];
-        } else {
-            let name_len = identifier_len(after);
-            if name_len == 0 {
-                out.push('$');
-                rest = after;
-                continue;
-            }
-            out.push_str(&lookup(&after[..name_len])?);
-            rest = &after[name_len..];
-        }
-    }
-    out.push_str(rest);
-    Some(out)
-}
-
-pub(super) fn identifier_len(text: &str) -> usize {
-    text.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(text.len())
 }
