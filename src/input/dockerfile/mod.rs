@@ -42,6 +42,8 @@
 //! the line that passes it.
 
 mod checks;
+#[cfg(test)]
+mod corpus;
 mod decode;
 mod directives;
 mod instructions;
