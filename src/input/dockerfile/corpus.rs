@@ -75,6 +75,19 @@ fn inputs(platform: &str, args: &[(&str, &str)]) -> GraphInputs {
 /// rules (see the module doc of `input::dockerfile`); for the five flagship files the counts also
 /// equal what BuildKit's dispatcher was measured to build (issue 12's table).
 const EXPECTED: &[(&str, &[&str])] = &[
+    ("astral-sh__uv__Dockerfile", &["build", "stage-1"]),
+    (
+        "astral-sh__uv__crates__uv-dev__builder.dockerfile",
+        &["stage-0"],
+    ),
+    (
+        "docker-library__python__3.11__alpine3.23__Dockerfile",
+        &["stage-0"],
+    ),
+    (
+        "docker-library__python__3.11__slim-bookworm__Dockerfile",
+        &["stage-0"],
+    ),
     (
         "docker__buildx__Dockerfile",
         &[
@@ -120,6 +133,36 @@ const EXPECTED: &[(&str, &[&str])] = &[
     ),
     (
         "docker__buildx__hack__dockerfiles__vendor.Dockerfile",
+        &["base", "go-mod-outdated", "outdated"],
+    ),
+    (
+        "docker__cli__Dockerfile",
+        &[
+            "xx",
+            "build-base-alpine",
+            "build-alpine",
+            "goversioninfo",
+            "build",
+            "binary",
+        ],
+    ),
+    (
+        "docker__cli__dockerfiles__Dockerfile.dev",
+        &[
+            "buildx",
+            "golang",
+            "gofumpt",
+            "gotestsum",
+            "goversioninfo",
+            "dev",
+        ],
+    ),
+    (
+        "docker__cli__dockerfiles__Dockerfile.lint",
+        &["golangci-lint", "lint"],
+    ),
+    (
+        "docker__cli__dockerfiles__Dockerfile.vendor",
         &["base", "go-mod-outdated", "outdated"],
     ),
     (
@@ -338,6 +381,14 @@ const EXPECTED: &[(&str, &[&str])] = &[
         &["base", "run", "output"],
     ),
     (
+        "nodejs__docker-node__22__alpine3.23__Dockerfile",
+        &["stage-0"],
+    ),
+    (
+        "nodejs__docker-node__22__bookworm-slim__Dockerfile",
+        &["stage-0"],
+    ),
+    (
         "ollama__ollama__Dockerfile",
         &[
             "local-mlx",
@@ -359,6 +410,10 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "stage-35",
         ],
     ),
+    ("prometheus__prometheus__Dockerfile", &["stage-0"]),
+    ("traefik__traefik__Dockerfile", &["stage-0"]),
+    ("traefik__traefik__docs__docs.Dockerfile", &["stage-0"]),
+    ("traefik__traefik__webui__buildx.Dockerfile", &["stage-0"]),
 ];
 
 /// Other platforms and build args on the flagship files, checked by hand the same way.
