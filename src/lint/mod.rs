@@ -17,6 +17,7 @@ mod apt_update;
 mod broad_copy;
 mod dockerignore;
 mod output;
+mod piped_script;
 mod secrets;
 mod shell;
 #[cfg(test)]
@@ -30,6 +31,7 @@ use apt_update::*;
 use broad_copy::*;
 use dockerignore::*;
 pub use output::{gitlab, human, human_line, json};
+use piped_script::*;
 use secrets::*;
 use shell::*;
 use unnamed_stage::*;
@@ -94,14 +96,18 @@ pub enum Rule {
     VolatileArg,
     /// An intermediate stage without `AS name`.
     UnnamedStage,
-    /// A base image without a tag, or `:latest`.
+    /// A base image (or a `COPY --from`/`--mount=from=` image) without a tag, or `:latest`.
     UnpinnedBase,
     /// A secret in an `ARG` or `ENV`.
     SecretInArgOrEnv,
+    /// `RUN curl <url> | sh` of an unpinned script.
+    PipedScript,
+    /// An image on a moving tag (`edge`, `lts`, `stable`, `alpine`, `slim`, ...).
+    MovingTag,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 8] = [
+    pub const ALL: [Rule; 10] = [
         Rule::BroadCopyBeforeInstall,
         Rule::NoDockerignore,
         Rule::AptUpdateApart,
@@ -110,6 +116,8 @@ impl Rule {
         Rule::UnnamedStage,
         Rule::UnpinnedBase,
         Rule::SecretInArgOrEnv,
+        Rule::PipedScript,
+        Rule::MovingTag,
     ];
 
     pub fn id(self) -> &'static str {
@@ -122,6 +130,8 @@ impl Rule {
             Rule::UnnamedStage => "LC006",
             Rule::UnpinnedBase => "LC007",
             Rule::SecretInArgOrEnv => "LC008",
+            Rule::PipedScript => "LC009",
+            Rule::MovingTag => "LC010",
         }
     }
 
@@ -177,16 +187,11 @@ pub fn lint(df: &Dockerfile, inputs: &Inputs) -> Vec<Finding> {
     let mut findings = Vec::new();
     broad_copy_before_install(df, &mut findings);
     no_dockerignore(df, inputs, &mut findings);
-    let global_defaults: HashSet<&str> = df
-        .global_args
-        .iter()
-        .filter(|(_, default)| default.is_some())
-        .map(|(name, _)| name.as_str())
-        .collect();
     for stage in &df.stages {
         apt_update_apart(stage, &mut findings);
         add_url(stage, &mut findings);
-        volatile_arg(stage, &global_defaults, &mut findings);
+        piped_script(stage, &mut findings);
+        volatile_arg(stage, &df.global_args, &mut findings);
         secret_in_arg_or_env(stage, &mut findings);
     }
     unnamed_stage(df, &mut findings);

@@ -55,9 +55,18 @@ pub(super) fn is_secret_name(name: &str) -> bool {
     {
         return false;
     }
+    // `*_FILE` and `*_PATH` hold where a secret is (`POSTGRES_PASSWORD_FILE`), not the secret.
+    if words
+        .last()
+        .is_some_and(|w| matches!(*w, "FILE" | "PATH" | "DIR" | "FILES" | "PATHS"))
+    {
+        return false;
+    }
     words.iter().enumerate().any(|(i, w)| {
         w.contains("PASSWORD")
             || w.contains("PASSWD")
+            || *w == "PASS"
+            || *w == "PASSPHRASE"
             || w.contains("SECRET")
             || w.ends_with("TOKEN")
             || *w == "TOKENS"

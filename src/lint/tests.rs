@@ -361,3 +361,163 @@ fn the_readme_documents_every_rule() {
         );
     }
 }
+
+/// Prints every finding on the corpus (tests/fixtures/dockerfiles), for judging by hand
+/// (LINT-PRECISION.md).
+#[test]
+#[ignore = "prints the corpus findings"]
+fn corpus_findings() {
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dockerfiles");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".md"))
+        .collect();
+    files.sort();
+    let lenient = dockerfile::GraphInputs {
+        allow_blank_base: true,
+        ..dockerfile::GraphInputs::default()
+    };
+    for file in files {
+        let bytes = std::fs::read(dir.join(&file)).unwrap();
+        let df = dockerfile::parse_bytes_with(&bytes, &lenient).unwrap();
+        for f in lint(&df, &Inputs::default()) {
+            println!("{file}:{} {} {}", f.line, f.rule.id(), f.message);
+        }
+    }
+}
+
+// ----- issue 12: corrections and new findings, each with the false positive gone and the true
+// positive kept
+
+#[test]
+fn add_of_a_git_source_is_not_a_download() {
+    for text in [
+        "FROM a:1\nADD https://github.com/opencontainers/runc.git#v1.2.0 /src\n",
+        "FROM a:1\nADD https://github.com/moby/moby.git?ref=v27.0.0&keep-git-dir=1 /src\n",
+        "FROM a:1\nADD git@github.com:moby/moby.git /src\n",
+    ] {
+        assert!(check(text).is_empty(), "{text}");
+    }
+    assert_eq!(
+        hits(&check(
+            "FROM a:1\nADD https://github.com/x/y/releases/download/v1/y.tgz /tmp/\n"
+        )),
+        [("LC004", 2)]
+    );
+    // Checked by the next RUN: pinned.
+    assert!(check(
+        "FROM a:1\nADD https://x.org/y.tgz /tmp/y.tgz\nRUN echo \"$Y_SHA256  /tmp/y.tgz\" | sha256sum -c -\n"
+    )
+    .is_empty());
+}
+
+#[test]
+fn volatile_arg_read_by_a_build_script_or_an_env_is_fine() {
+    // A script of the build context reads VERSION from its environment (docker/cli, moby).
+    assert!(check("FROM a:1\nARG VERSION\nRUN TARGET=/out ./scripts/build/binary\n").is_empty());
+    assert!(check("FROM a:1\nARG GIT_COMMIT\nRUN bash hack/make.sh binary\n").is_empty());
+    // Passed on through an ENV on purpose.
+    assert!(check("FROM a:1\nARG COMMIT_SHA\nENV COMMIT_SHA=${COMMIT_SHA}\nRUN make\n").is_empty());
+    // A SHA or commit with a real default is pinned.
+    assert!(check("FROM a:1\nARG ALPINE_SHA=5c2dd0a4d8f3\nRUN make\n").is_empty());
+    // Still reported: a placeholder default, and a RUN that is not a script.
+    assert_eq!(
+        hits(&check("FROM a:1\nARG GIT_COMMIT=unknown\nRUN make\n")),
+        [("LC005", 2)]
+    );
+    assert_eq!(
+        hits(&check(
+            "FROM a:1\nARG VERSION\nRUN go build -o /out ./cmd\n"
+        )),
+        [("LC005", 2)]
+    );
+}
+
+#[test]
+fn volatile_arg_used_by_the_first_run_only() {
+    let f = check(
+        "FROM debian:12\nARG BUILD_DATE\nRUN echo $BUILD_DATE > /built\nRUN apt-get update && apt-get install -y curl\n",
+    );
+    assert_eq!(hits(&f), [("LC005", 2)]);
+    assert!(f[0].message.contains("line 4"), "{}", f[0].message);
+    assert!(
+        f[0].fix.contains("put the RUNs that use it last"),
+        "{}",
+        f[0].fix
+    );
+    // Every RUN after it uses it: fine.
+    assert!(check(
+        "FROM a:1\nARG BUILD_DATE\nRUN echo $BUILD_DATE > /a\nRUN echo ${BUILD_DATE} > /b\n"
+    )
+    .is_empty());
+}
+
+#[test]
+fn secret_paths_are_not_secrets_and_pass_is() {
+    assert!(check(
+        "FROM a:1\nENV POSTGRES_PASSWORD_FILE=/run/secrets/db SSL_KEY_PATH=/k API_TOKEN_DIR=/t\n"
+    )
+    .is_empty());
+    assert_eq!(
+        hits(&check(
+            "FROM a:1\nARG DB_PASS\nENV FTP_PASSWD=x\nARG SSH_PASSPHRASE\n"
+        )),
+        [("LC008", 2), ("LC008", 3), ("LC008", 4)]
+    );
+}
+
+#[test]
+fn unpinned_images_in_copy_from_and_mounts() {
+    let f = check(
+        "FROM a:1 AS build\nFROM b:1\nCOPY --from=ghcr.io/astral-sh/uv:latest /uv /uv\nCOPY --from=nginx /etc/nginx /etc/nginx\nRUN --mount=from=busybox,target=/bb true\n",
+    );
+    assert_eq!(hits(&f), [("LC007", 3), ("LC007", 4), ("LC007", 5)]);
+    assert!(
+        f[0].message.contains("image in `COPY --from`"),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        f[1].fix.contains("COPY --from=nginx:<version>"),
+        "{}",
+        f[1].fix
+    );
+    assert!(check(
+        "FROM a:1 AS build\nFROM b:1\nCOPY --from=build / /\nCOPY --from=0 / /\nCOPY --from=BUILD / /\nCOPY --from=nginx:1.25 / /\nRUN --mount=from=build,target=/b true\n"
+    )
+    .is_empty());
+}
+
+#[test]
+fn moving_tags() {
+    for (text, line) in [
+        ("FROM node:lts-alpine\n", 1),
+        ("FROM python:slim AS app\n", 1),
+        ("FROM alpine:edge\n", 1),
+        ("FROM b:1\nCOPY --from=docker:stable / /\n", 2),
+    ] {
+        assert_eq!(hits(&check(text)), [("LC010", line)], "{text}");
+    }
+    for text in [
+        "FROM node:22-alpine\n",
+        "FROM debian:bookworm-slim\n",
+        "FROM python:3.12-slim\n",
+        "FROM golang:1.22-alpine3.19\n",
+    ] {
+        assert!(check(text).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn piped_install_script() {
+    let f = check("FROM rust:1.80\nRUN curl -fsSL https://sh.rustup.rs | sh -s -- -y\n");
+    assert_eq!(hits(&f), [("LC009", 2)]);
+    assert!(f[0].fix.contains("--checksum"), "{}", f[0].fix);
+    assert!(check(
+        "FROM a:1\nRUN curl -fsSL https://raw.githubusercontent.com/nvm-sh/nvm/v0.39.7/install.sh | bash\n"
+    )
+    .is_empty());
+}

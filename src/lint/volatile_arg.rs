@@ -4,65 +4,132 @@ use super::*;
 
 pub(super) fn volatile_arg(
     stage: &Stage,
-    global_defaults: &HashSet<&str>,
+    global_args: &[(String, Option<String>)],
     findings: &mut Vec<Finding>,
 ) {
-    // The first RUN after each instruction, found in one backward pass (a scan forward from
-    // every ARG would be quadratic on a file of many ARGs).
-    let mut next_run: Vec<Option<&Instruction>> = vec![None; stage.instructions.len()];
-    let mut later_run = None;
-    for (at, ins) in stage.instructions.iter().enumerate().rev() {
-        next_run[at] = later_run;
-        if ins.keyword == "RUN" {
-            later_run = Some(ins);
-        }
-    }
-    for (ins, next_run) in stage.instructions.iter().zip(next_run) {
+    let runs: Vec<(usize, &Instruction)> = stage
+        .instructions
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.keyword == "RUN")
+        .collect();
+    for (at, ins) in stage.instructions.iter().enumerate() {
         if ins.keyword != "ARG" {
             continue;
         }
         for (name, default) in arg_declarations(&ins.args) {
-            let has_default = default.is_some() || global_defaults.contains(name.as_str());
-            if !is_volatile_name(&name, has_default) {
+            // `ARG NAME` in a stage takes the global default of the same name.
+            let default = default.or_else(|| {
+                global_args
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| *n == name)
+                    .and_then(|(_, d)| d.clone())
+            });
+            if !is_volatile(&name, default.as_deref()) {
+                continue;
+            }
+            let later = &stage.instructions[at + 1..];
+            // Consumed through an ENV: the author keeps the value in the environment on purpose
+            // (`ENV COMMIT_SHA=${COMMIT_SHA}`); moving the ARG alone would change nothing.
+            if later
+                .iter()
+                .any(|i| i.keyword == "ENV" && mentions(&i.args, &name))
+            {
                 continue;
             }
             // Every RUN after an ARG gets it in its environment, so its cache key changes with
-            // the value, whether the command reads it or not. The first RUN after the ARG is
-            // where the cache stops; fine when that RUN is the one that needs the value.
-            let Some(run) = next_run else { continue };
-            if mentions(&run_script(run), &name) || run.flags.iter().any(|f| mentions(f, &name)) {
+            // the value, whether the command reads it or not. The first RUN that neither reads
+            // it nor may read it from its environment (a script of the build context does) is
+            // where the cache stops needlessly, even when an earlier RUN used the value.
+            let Some(run) = runs
+                .iter()
+                .filter(|(i, _)| *i > at)
+                .map(|(_, run)| *run)
+                .find(|run| !uses(run, &name))
+            else {
                 continue;
-            }
+            };
             findings.push(Finding {
                 rule: Rule::VolatileArg,
                 line: ins.line,
                 message: format!(
                     "ARG {name} likely changes every build, and every RUN after it misses the \
-                     cache, starting with line {} which does not use it",
+                     cache, including line {} which does not use it",
                     run.line
                 ),
                 fix: format!(
                     "declare `ARG {name}` right before its first use, after the dependency \
-                     installs"
+                     installs, and put the RUNs that use it last"
                 ),
             });
         }
     }
 }
 
-/// Names of build args that CI fills with something new each build. Matched by `_`-separated
-/// word rather than substring, so `SHARED_LIBS` is not a SHA. A `*VERSION*` with a default is
-/// taken as a pinned toolchain version (`PYTHON_VERSION=3.12`), not a per-build one.
-pub(super) fn is_volatile_name(name: &str, has_default: bool) -> bool {
+/// Whether a RUN reads the variable, or may: it names it (`$NAME`, in its script or flags), or
+/// it runs a script of the build context (`./scripts/build`, `hack/make.sh`), which reads its
+/// environment where the Dockerfile cannot show it. `make` and compilers are not counted: a
+/// Makefile that needs the value should be passed it (`make VERSION=$VERSION`), which names it.
+fn uses(run: &Instruction, name: &str) -> bool {
+    let script = run_script(run);
+    if mentions(&script, name) || run.flags.iter().any(|f| mentions(f, name)) {
+        return true;
+    }
+    simple_commands(&script).iter().any(|words| {
+        command_words(words).first().is_some_and(|program| {
+            let local = program.starts_with("./")
+                || (program.contains('/') && !program.starts_with('/'))
+                || program.ends_with(".sh");
+            let interpreted = matches!(program.as_str(), "sh" | "bash")
+                && words.iter().skip(1).any(|w| w.ends_with(".sh"));
+            local || interpreted
+        })
+    })
+}
+
+/// Build args that CI fills with something new each build. Names are matched by `_`-separated
+/// word rather than substring, so `SHARED_LIBS` is not a SHA. Dates, timestamps and build ids
+/// always change; a commit, SHA or version is taken as pinned when it has a real default
+/// (`PYTHON_VERSION=3.12`, `ALPINE_SHA=5c2...`), as per-build when it has none or a placeholder
+/// (`GIT_COMMIT=unknown`, `DOCKER_GITCOMMIT=HEAD`).
+pub(super) fn is_volatile(name: &str, default: Option<&str>) -> bool {
     let upper = name.to_ascii_uppercase();
     let words: Vec<&str> = upper.split('_').collect();
     let any = |f: &dyn Fn(&str) -> bool| words.iter().any(|w| f(w));
-    any(&|w| w.contains("TIMESTAMP") || w.contains("COMMIT"))
-        || any(&|w| w.ends_with("DATE") && w != "UPDATE")
-        || any(&|w| w.ends_with("SHA"))
+    if any(&|w| w.contains("TIMESTAMP") || (w.ends_with("DATE") && w != "UPDATE"))
         || upper.contains("BUILD_ID")
         || upper.contains("BUILDID")
-        || (!has_default && any(&|w| w.contains("VERSION")))
+    {
+        return true;
+    }
+    let pinned = default.is_some_and(|d| !is_placeholder(d));
+    !pinned && any(&|w| w.contains("COMMIT") || w.ends_with("SHA") || w.contains("VERSION"))
+}
+
+/// Defaults that stand in for a value CI passes: empty, `unknown`, `dev`, `HEAD`, ...
+fn is_placeholder(value: &str) -> bool {
+    let value = value.trim_matches(|c| c == '"' || c == '\'');
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "" | "unknown"
+            | "dev"
+            | "devel"
+            | "development"
+            | "head"
+            | "local"
+            | "none"
+            | "unset"
+            | "latest"
+            | "snapshot"
+            | "0"
+            | "0.0.0"
+            | "undefined"
+            | "n/a"
+            | "na"
+            | "master"
+            | "main"
+    )
 }
 
 /// `ARG A B=1` -> `[("A", None), ("B", Some("1"))]`.
