@@ -89,6 +89,54 @@ const EXPECTED: &[(&str, &[&str])] = &[
         &["stage-0"],
     ),
     (
+        "docker__awesome-compose__angular__angular__Dockerfile",
+        &["builder", "dev-envs"],
+    ),
+    (
+        "docker__awesome-compose__apache-php__app__Dockerfile",
+        &["builder", "dev-envs"],
+    ),
+    (
+        "docker__awesome-compose__aspnet-mssql__app__aspnetapp__Dockerfile",
+        &["base", "build", "publish", "final"],
+    ),
+    (
+        "docker__awesome-compose__django__app__Dockerfile",
+        &["builder", "dev-envs"],
+    ),
+    (
+        "docker__awesome-compose__flask__app__Dockerfile",
+        &["builder", "dev-envs"],
+    ),
+    (
+        "docker__awesome-compose__nginx-golang-mysql__backend__Dockerfile",
+        &["builder", "stage-2"],
+    ),
+    (
+        "docker__awesome-compose__nginx-nodejs-redis__web__Dockerfile",
+        &["stage-0"],
+    ),
+    (
+        "docker__awesome-compose__react-express-mongodb__frontend__Dockerfile",
+        &["development", "dev-envs"],
+    ),
+    (
+        "docker__awesome-compose__react-java-mysql__backend__Dockerfile",
+        &["builder", "prepare-production", "stage-3"],
+    ),
+    (
+        "docker__awesome-compose__react-rust-postgres__backend__Dockerfile",
+        &["base", "builder", "stage-4"],
+    ),
+    (
+        "docker__awesome-compose__spring-postgres__backend__Dockerfile",
+        &["builder", "prepare-production", "stage-3"],
+    ),
+    (
+        "docker__awesome-compose__vuejs__vuejs__Dockerfile",
+        &["development", "dev-envs"],
+    ),
+    (
         "docker__buildx__Dockerfile",
         &[
             "xx",
@@ -199,6 +247,26 @@ const EXPECTED: &[(&str, &[&str])] = &[
     (
         "docker__compose__pkg__e2e__fixtures__build-test__ssh__Dockerfile",
         &["stage-0"],
+    ),
+    (
+        "dockersamples__example-voting-app__result__Dockerfile",
+        &["stage-0"],
+    ),
+    (
+        "dockersamples__example-voting-app__seed-data__Dockerfile",
+        &["stage-0"],
+    ),
+    (
+        "dockersamples__example-voting-app__vote__Dockerfile",
+        &["base", "final"],
+    ),
+    (
+        "dockersamples__example-voting-app__worker__Dockerfile",
+        &["build", "stage-1"],
+    ),
+    (
+        "fastapi__full-stack-fastapi-template__backend__Dockerfile",
+        &["frontend-build", "stage-1"],
     ),
     (
         "moby__buildkit__Dockerfile",
@@ -414,6 +482,10 @@ const EXPECTED: &[(&str, &[&str])] = &[
     ("traefik__traefik__Dockerfile", &["stage-0"]),
     ("traefik__traefik__docs__docs.Dockerfile", &["stage-0"]),
     ("traefik__traefik__webui__buildx.Dockerfile", &["stage-0"]),
+    (
+        "umami-software__umami__Dockerfile",
+        &["deps", "builder", "runner"],
+    ),
 ];
 
 /// Other platforms and build args on the flagship files, checked by hand the same way.
