@@ -20,7 +20,10 @@
 //! Each caller keeps its own rules as [`Options`]: the Dockerfile caps what a value may grow to
 //! and how much may be copied out of variables in one file (hostile files ask for exponential
 //! growth), and lint gives up ([`ExpandError::Unknown`]) rather than guess when a value is not
-//! known. Nothing here reads the environment: callers pass the variables as a [`Vars`].
+//! known. The spec's `${VAR}` interpolation fits too (`spec_rules_as_options` in the tests): no
+//! quotes or escapes, `$NAME` as text, `$$` for `$`, only the default forms, an unset variable an
+//! error. Nothing here reads the environment: callers pass the variables as a [`Vars`] (a map, or
+//! a closure in [`FnVars`]).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -63,6 +66,15 @@ impl Vars for HashMap<String, Option<String>> {
     }
 }
 
+/// Variables from a closure (an environment snapshot, a recording lookup).
+pub struct FnVars<F>(pub F);
+
+impl<F: Fn(&str) -> Option<String>> Vars for FnVars<F> {
+    fn get(&self, name: &str) -> Var<'_> {
+        (self.0)(name).map_or(Var::Unset, |v| Var::Set(Cow::Owned(v)))
+    }
+}
+
 /// No variables at all.
 pub struct NoVars;
 
@@ -79,6 +91,18 @@ pub enum Unset {
     Empty,
     /// [`ExpandError::Unknown`]: the caller would rather say nothing than guess (lint).
     GiveUp,
+    /// [`ExpandError::Unset`]: a value is required (the spec's `${VAR}`).
+    Error,
+}
+
+/// Which `${...}` forms a caller accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forms {
+    /// BuildKit's whole grammar.
+    All,
+    /// `${NAME}`, `${NAME:-word}` and `${NAME-word}` only (the spec's, as Compose has them);
+    /// anything else is [`ExpandError::Syntax`].
+    Defaults,
 }
 
 /// How one caller expands.
@@ -91,6 +115,11 @@ pub struct Options {
     /// Whether `$` starts a variable at all; off, only quotes and escapes are processed (BuildKit
     /// does that for flags and heredoc markers).
     pub variables: bool,
+    /// Whether `$NAME` without braces is a variable (a Dockerfile) or text (the spec).
+    pub bare_names: bool,
+    /// Whether `$$` is a literal `$` (the spec, Compose) rather than the special parameter `$$`.
+    pub dollar_escape: bool,
+    pub forms: Forms,
     pub unset: Unset,
     /// Most bytes the result may hold.
     pub max_value: usize,
@@ -107,6 +136,9 @@ impl Options {
         escape: Some('\\'),
         quotes: true,
         variables: true,
+        bare_names: true,
+        dollar_escape: false,
+        forms: Forms::All,
         unset: Unset::Empty,
         max_value: usize::MAX,
         budget: usize::MAX,
@@ -136,6 +168,8 @@ pub enum ExpandError {
     Required { name: String, message: String },
     /// The value depends on something unknown (see [`Var::Unknown`], [`Unset::GiveUp`]).
     Unknown,
+    /// A variable read without a default is unset, under [`Unset::Error`].
+    Unset(String),
 }
 
 impl std::fmt::Display for ExpandError {
@@ -146,6 +180,7 @@ impl std::fmt::Display for ExpandError {
             ExpandError::Syntax(message) => f.write_str(message),
             ExpandError::Required { name, message } => write!(f, "{name}: {message}"),
             ExpandError::Unknown => f.write_str("the value is not known here"),
+            ExpandError::Unset(name) => write!(f, "{name} is not set"),
         }
     }
 }
@@ -374,6 +409,7 @@ impl Engine<'_> {
         match self.lookup(name)? {
             Some(value) => Ok(value.into_owned()),
             None if policy == Unset::GiveUp => Err(ExpandError::Unknown),
+            None if policy == Unset::Error => Err(ExpandError::Unset(name.to_string())),
             None => Ok(String::new()),
         }
     }
@@ -394,6 +430,13 @@ impl Engine<'_> {
     /// The `$...` at the cursor; `before` is the length of the text so far, for the limit.
     fn dollar(&mut self, depth: usize, before: usize) -> Result<String, ExpandError> {
         self.at += 1;
+        if self.options.dollar_escape && self.peek() == Some('$') {
+            self.at += 1;
+            return Ok("$".into());
+        }
+        if self.peek() != Some('{') && !self.options.bare_names {
+            return Ok("$".into());
+        }
         if self.peek() != Some('{') {
             let name = self.name();
             if name.is_empty() {
@@ -420,6 +463,16 @@ impl Engine<'_> {
         let Some(op) = self.next() else {
             return Err(missing_brace());
         };
+        if self.options.forms == Forms::Defaults {
+            let colon_dash = op == ':' && self.peek() == Some('-');
+            let plain_name = name.starts_with(|c: char| c.is_alphabetic() || c == '_');
+            if !plain_name || !(op == '}' || op == '-' || colon_dash) {
+                return Err(ExpandError::Syntax(format!(
+                    "`${{{name}{op}...` is not a valid variable reference: write ${{NAME}}, \
+                     ${{NAME:-default}} or ${{NAME-default}}"
+                )));
+            }
+        }
         match op {
             '}' => self.read_charged(&name, before),
             ':' => {
@@ -879,6 +932,32 @@ mod tests {
         assert_eq!(expand("${MISSING:-d}", &known, &lint).unwrap().text, "d");
         let e = expand("${MISSING}${M2:-x}", &known, &Options::BUILDKIT).unwrap();
         assert_eq!(e.unset, vec!["MISSING".to_string(), "M2".to_string()]);
+    }
+
+    /// The spec's rules as options: what `spec::interpolate` would need to move onto the engine.
+    #[test]
+    fn spec_rules_as_options() {
+        let spec = Options {
+            escape: None,
+            quotes: false,
+            bare_names: false,
+            dollar_escape: true,
+            forms: Forms::Defaults,
+            unset: Unset::Error,
+            ..Options::BUILDKIT
+        };
+        let env = FnVars(|name: &str| (name == "TAG").then(|| "v1".to_string()));
+        let ex = |word: &str| expand(word, &env, &spec).map(|e| e.text);
+        assert_eq!(
+            ex("app:${TAG}-$TAG-$$x-'q'"),
+            Ok("app:v1-$TAG-$x-'q'".to_string())
+        );
+        assert_eq!(ex("${MISSING:-dev} ${MISSING-d}"), Ok("dev d".to_string()));
+        assert_eq!(ex("${MISSING}"), Err(ExpandError::Unset("MISSING".into())));
+        assert!(matches!(ex("${TAG:+x}"), Err(ExpandError::Syntax(_))));
+        assert!(matches!(ex("${TAG#v}"), Err(ExpandError::Syntax(_))));
+        assert!(matches!(ex("${1}"), Err(ExpandError::Syntax(_))));
+        assert!(matches!(ex("${TAG"), Err(ExpandError::Syntax(_))));
     }
 
     #[test]
