@@ -1022,6 +1022,7 @@ fn a_blank_base_is_refused_before_docker_runs() {
         "base name should not be blank",
     );
     assert!(e.hint.contains("--build-arg BASE_IMAGE=<image>"), "{e}");
+    err_at("FROM \"\" AS foo\n", 1, 6, "base name should not be blank");
     let d = with(
         "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n",
         &build_args(&[("BASE_IMAGE", "alpine:3.19")]),
