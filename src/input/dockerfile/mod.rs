@@ -181,8 +181,10 @@ pub struct Platform {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dockerfile {
-    /// `ARG`s before the first `FROM`: name and default value. The default is the effective one:
-    /// quotes removed and earlier global `ARG`s substituted, as BuildKit evaluates it.
+    /// `ARG`s before the first `FROM`: name and value. The value is the effective one, as
+    /// BuildKit evaluates it: the build arg of that name if one was given ([`GraphInputs`]), else
+    /// the default with quotes removed and the platform ARGs and earlier global `ARG`s
+    /// substituted (for the first target platform).
     pub global_args: Vec<(String, Option<String>)>,
     /// The same `ARG`s as written (default not expanded), for callers that evaluate the global
     /// scope with other inputs ([`Dockerfile::global_scope`]).
