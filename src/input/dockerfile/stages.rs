@@ -422,7 +422,10 @@ impl Builder {
         }
         // An ONBUILD trigger runs in each stage built FROM the stage that declares it (only the
         // direct children: BuildKit clears the triggers of a stage's image for its own children).
-        let triggers = std::mem::take(&mut self.triggers);
+        let mut triggers: HashMap<usize, Vec<StageReference>> = HashMap::new();
+        for trigger in std::mem::take(&mut self.triggers) {
+            triggers.entry(trigger.stage).or_default().push(trigger);
+        }
         for child in 0..self.stages.len() {
             let parents: Vec<usize> = self.stages[child]
                 .dependencies
@@ -430,7 +433,11 @@ impl Builder {
                 .filter(|d| d.kind == DependencyKind::From)
                 .map(|d| d.stage)
                 .collect();
-            for trigger in triggers.iter().filter(|t| parents.contains(&t.stage)) {
+            let inherited = parents
+                .iter()
+                .filter_map(|parent| triggers.get(parent))
+                .flatten();
+            for trigger in inherited {
                 if let Some(dependency) = self.resolve(trigger, child)? {
                     self.stages[child].dependencies.push(Dependency {
                         stage: dependency,

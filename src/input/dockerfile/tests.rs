@@ -939,6 +939,14 @@ fn mount_from_looks_up_names_only() {
     // The last `from=` of a mount wins, keys in any case.
     let d = ok("FROM a AS x\nFROM a AS y\nFROM c\nRUN --mount=from=x,FROM=y,target=/t true\n");
     assert_eq!(d.stages[2].depends_on, vec![1]);
+    assert_eq!(
+        d.stages[2].dependencies,
+        vec![Dependency {
+            stage: 1,
+            kind: DependencyKind::Mount,
+            line: 4
+        }]
+    );
 }
 
 #[test]
