@@ -7,8 +7,8 @@ use super::refs::{stage_refs, StageRefs};
 use super::stages::{resolve_target, stage_label, stage_target_name, stages_to_build};
 use super::step::{Retry, Step, StepKind};
 use super::{publish_refs, Builder, ImageConfig, ImageInput, ImagePlan, Options, Strategy};
-use crate::dockerfile::Dockerfile;
 use crate::error::Error;
+use crate::input::dockerfile::Dockerfile;
 use crate::input::spec::PullPolicy;
 use std::collections::BTreeMap;
 

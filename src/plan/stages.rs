@@ -3,8 +3,8 @@
 //! get a cache of their own), or the stages `cache_stages` lists.
 
 use super::ImageConfig;
-use crate::dockerfile::Dockerfile;
 use crate::error::{self, Error};
+use crate::input::dockerfile::Dockerfile;
 
 pub(crate) fn resolve_target(config: &ImageConfig, df: &Dockerfile) -> Result<usize, Error> {
     let Some(name) = &config.target else {
