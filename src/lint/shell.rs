@@ -9,11 +9,11 @@ pub(super) fn has_flag(ins: &Instruction, name: &str) -> bool {
     })
 }
 
-/// A stage as messages name it: `` `builder` ``, or its index when it has no name.
+/// A stage as lint's messages name it: `` `builder` ``, or its index when it has no name.
 pub(super) fn stage_label(stage: &Stage) -> String {
-    match &stage.name {
-        Some(name) => format!("`{name}`"),
-        None => format!("{}", stage.index),
+    match stage.name {
+        Some(_) => format!("`{}`", stage.target()),
+        None => stage.target(),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::builder::builder_env;
 use super::refs::{stage_refs, StageRefs};
-use super::stages::{resolve_target, stage_label, stage_target_name, stages_to_build};
+use super::stages::{resolve_target, stages_to_build};
 use super::step::{Retry, Step, StepKind};
 use super::{publish_refs, Builder, ImageConfig, ImageInput, ImagePlan, Options, Strategy};
 use crate::error::Error;
@@ -48,14 +48,14 @@ pub(crate) fn plan_image(
         env: builder_env(builder),
         allow_failure: kind == StepKind::Pull,
         image: config.image.to_string(),
-        stage: Some(stage_label(df, stage)),
+        stage: Some(df.stages[stage].label()),
         reference,
         retry: if matches!(kind, StepKind::Pull | StepKind::Push) {
             opts.retry
         } else {
             Retry::ONCE
         },
-        output_stage: (kind == StepKind::Build).then(|| output_stage(df, stage)),
+        output_stage: (kind == StepKind::Build).then(|| df.progress_name(stage)),
         stdin_var: None,
     };
 
@@ -186,7 +186,7 @@ impl StageBuild<'_> {
         if self.stage == self.df.stages.len().saturating_sub(1) {
             return Vec::new();
         }
-        vec!["--target".into(), stage_target_name(self.df, self.stage)]
+        vec!["--target".into(), self.df.stages[self.stage].target()]
     }
 
     /// Build args, tags, Dockerfile and context: the same for both builds.
@@ -209,15 +209,5 @@ impl StageBuild<'_> {
             self.config.context.display().to_string(),
         ]);
         args
-    }
-}
-
-/// How BuildKit's progress output names a stage: nothing at all in a Dockerfile of one stage
-/// (named or not: `#7 [4/6] RUN ...`, seen on the e2e engine), else its name, or `stage-N`.
-pub(crate) fn output_stage(df: &Dockerfile, i: usize) -> String {
-    match &df.stages[i].name {
-        _ if df.stages.len() == 1 => String::new(),
-        Some(name) => name.clone(),
-        None => format!("stage-{i}"),
     }
 }

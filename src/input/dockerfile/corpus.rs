@@ -14,10 +14,7 @@ fn read(file: &str) -> Vec<u8> {
 
 /// A stage as the expectations name it: its name, or `stage-N`.
 fn label(df: &Dockerfile, i: usize) -> String {
-    df.stages[i]
-        .name
-        .clone()
-        .unwrap_or_else(|| format!("stage-{i}"))
+    df.stages[i].progress_name()
 }
 
 #[test]

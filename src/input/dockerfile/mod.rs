@@ -98,6 +98,30 @@ pub struct Stage {
     pub instructions: Vec<Instruction>,
 }
 
+/// The names a stage goes by: each place that shows a stage uses one of these.
+impl Stage {
+    /// What `--target` takes: the name, or for an unnamed stage its index.
+    pub fn target(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.index.to_string())
+    }
+
+    /// How messages and the plan name it: the name, or `stage N`.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => name.clone(),
+            None => format!("stage {}", self.index),
+        }
+    }
+
+    /// How BuildKit's progress output names it: the name, or `stage-N` (but see
+    /// [`Dockerfile::progress_name`] for a file of one stage).
+    pub fn progress_name(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("stage-{}", self.index))
+    }
+}
+
 /// One instruction, continuation lines joined.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instruction {
@@ -306,6 +330,17 @@ fn parse_without_bom(text: &str, inputs: &GraphInputs) -> Result<Dockerfile, Doc
 }
 
 impl Dockerfile {
+    /// How BuildKit's progress output names stage `i`: nothing at all in a Dockerfile of one
+    /// stage (named or not: `#7 [4/6] RUN ...`, seen on the e2e engine), else
+    /// [`Stage::progress_name`].
+    pub fn progress_name(&self, i: usize) -> String {
+        if self.stages.len() == 1 {
+            String::new()
+        } else {
+            self.stages[i].progress_name()
+        }
+    }
+
     /// A stage by name (case-insensitive, as BuildKit compares `--target`; of two stages of
     /// one name, the later) or by numeric index.
     pub fn find_stage(&self, name_or_index: &str) -> Option<usize> {
