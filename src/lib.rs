@@ -13,6 +13,9 @@ pub mod docker;
 pub mod dockerfile;
 pub mod doctor;
 pub mod error;
+pub mod input {
+    pub mod compose;
+}
 pub mod lint;
 pub mod plan;
 pub mod reference;

@@ -1,0 +1,49 @@
+//! The Compose reader: Compose files in, a resolved build model out ([`Project`]), applying
+//! Compose's own rules as compose v2 (2.26 and 2.40, the oracle in
+//! `tests/fixtures/compose`) applies them: file discovery and `COMPOSE_FILE`, the override
+//! file, `.env` with the environment winning, substitution, `include`, `extends`, the merge
+//! of several files, profiles and the project name.
+//!
+//! What it does not do: run docker, read the process environment, or decide what to build.
+//! Build keys it takes no meaning from are listed in [`Project::unsupported`] for the planner to
+//! refuse; keys compose itself refuses are errors, placed at `file:line:col` with a hint.
+//!
+//! One concept per file:
+//! - [`request`]: how it is invoked (compose's options and an environment snapshot);
+//! - [`discovery`]: which files; [`dotenv`]: `.env` files; [`fs`]: the one window on files;
+//! - [`yaml`]: text to YAML; [`position`]: where keys are written, for messages;
+//! - [`interpolate`]: `${VAR}` and friends; [`normalize`]: one shape per key;
+//! - [`merge`]: the merge rules; [`project`]: the pipeline, `include` and `extends`;
+//! - [`extract`] and [`model`]: the typed result and the build groups;
+//! - [`error`]: [`ComposeError`].
+
+pub mod discovery;
+pub mod dotenv;
+pub mod error;
+pub mod extract;
+pub mod fs;
+pub mod interpolate;
+pub mod merge;
+pub mod model;
+pub mod normalize;
+pub mod position;
+pub mod project;
+pub mod request;
+pub mod yaml;
+
+pub use error::ComposeError;
+pub use fs::{FileSystem, MemoryFs, RealFs};
+pub use model::{
+    group_builds, BuildGroup, BuildSecret, Project, SecretSource, ServiceBuild, UnsupportedKey,
+};
+pub use request::Request;
+
+/// Reads a Compose project from disk: the edge of the reader.
+pub fn load(request: &Request) -> Result<Project, ComposeError> {
+    project::resolve(request, &RealFs)
+}
+
+/// Resolves a Compose project whose files are read through `fs` (pure with [`MemoryFs`]).
+pub fn resolve(request: &Request, fs: &dyn FileSystem) -> Result<Project, ComposeError> {
+    project::resolve(request, fs)
+}
