@@ -21,7 +21,7 @@
 #   workdir: sub/dir          where compose runs, inside the case folder (default: the folder)
 #   error: text               compose must fail, with this text in its message
 #   error-2.40: text          the same, for one version only (the versions differ)
-#   follows: 2.40             the version the reader agrees with where they differ
+#   follows: "2.40"            the version the reader agrees with where they differ
 #   compose_fails: text       compose fails with this text where the reader does not (a compose bug)
 # Absolute paths of the case folder are written as @CASE@ so the recordings do not depend on
 # where the repository is checked out.
