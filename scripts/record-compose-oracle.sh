@@ -17,6 +17,8 @@
 #   files: a.yaml b.yaml      -f for each, in order (none: compose's own discovery)
 #   profiles: dev debug       --profile for each
 #   env_files: ci.env         --env-file for each
+#   project_directory: dir    --project-directory
+#   project_name: name        -p
 #   env: NAME=value NAME2=    the whole environment besides PATH and HOME (no spaces in values)
 #   workdir: sub/dir          where compose runs, inside the case folder (default: the folder)
 #   error: text               compose must fail, with this text in its message
@@ -76,6 +78,8 @@ record() {
     for f in $(field "$spec" files); do set -- "$@" -f "$f"; done
     for p in $(field "$spec" profiles); do set -- "$@" --profile "$p"; done
     for e in $(field "$spec" env_files); do set -- "$@" --env-file "$e"; done
+    for d in $(field "$spec" project_directory); do set -- "$@" --project-directory "$d"; done
+    for n in $(field "$spec" project_name); do set -- "$@" -p "$n"; done
     out="$case_dir/expected-$version.json"
     err="$case_dir/expected-error-$version.txt"
     warn="$case_dir/stderr-$version.txt"

@@ -93,8 +93,8 @@ impl Case {
             files: self.list("files").iter().map(PathBuf::from).collect(),
             profiles: self.list("profiles"),
             env: self.env(),
-            project_name: None,
-            project_dir: None,
+            project_name: self.get("project_name").map(str::to_string),
+            project_dir: self.get("project_directory").map(PathBuf::from),
             env_files: self.list("env_files").iter().map(PathBuf::from).collect(),
         }
     }
@@ -424,6 +424,12 @@ fn the_reader_agrees_with_a_live_compose() {
         for e in case.list("env_files") {
             cmd.args(["--env-file", &e]);
         }
+        if let Some(d) = case.get("project_directory") {
+            cmd.args(["--project-directory", d]);
+        }
+        if let Some(n) = case.get("project_name") {
+            cmd.args(["-p", n]);
+        }
         cmd.args(["config", "--format", "json"])
             .current_dir(case.working_dir())
             .env_clear()
@@ -450,4 +456,25 @@ fn the_reader_agrees_with_a_live_compose() {
         "compose {version} ({bin}):\n\n{}",
         failures.join("\n\n")
     );
+}
+
+#[test]
+#[ignore = "prints the reader's messages for the failing cases, to read them"]
+fn show_errors() {
+    for case in Case::all() {
+        match compose::load(&case.request()) {
+            Err(e) => eprintln!("== {}\n{e}\n", case.name),
+            Ok(p) if !p.warnings.is_empty() || !p.unsupported.is_empty() => {
+                eprintln!("== {} (ok)", case.name);
+                for w in &p.warnings {
+                    eprintln!("warning: {w}");
+                }
+                for u in &p.unsupported {
+                    eprintln!("unsupported: {u}");
+                }
+                eprintln!();
+            }
+            Ok(_) => {}
+        }
+    }
 }

@@ -141,7 +141,7 @@ fn expand(
     let lookup = |name: &str| env.get(name).or_else(|| vars.get(name)).cloned();
     substitute(value, &lookup, &mut Outcome::default()).map_err(|e| {
         let message = match e {
-            TemplateError::Invalid { template } => {
+            TemplateError::Invalid { template, .. } => {
                 format!("invalid interpolation format: `{template}`")
             }
             TemplateError::Required { name, message } => {

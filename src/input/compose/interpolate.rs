@@ -21,8 +21,9 @@ use std::collections::BTreeMap;
 /// Why a template could not be substituted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TemplateError {
-    /// Not a valid template; `template` is the (innermost) text compose would print.
-    Invalid { template: String },
+    /// Not a valid template; `template` is the (innermost) text compose would print, `near`
+    /// the text from the offending `${` on (to place the error).
+    Invalid { template: String, near: String },
     /// `${NAME:?message}` or `${NAME?message}` with NAME missing.
     Required { name: String, message: String },
 }
@@ -54,10 +55,12 @@ fn substitute_depth(
     if depth > MAX_DEPTH {
         return Err(TemplateError::Invalid {
             template: template.to_string(),
+            near: String::new(),
         });
     }
-    let invalid = || TemplateError::Invalid {
+    let invalid = |at: &str| TemplateError::Invalid {
         template: template.to_string(),
+        near: at.chars().take(16).collect(),
     };
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
@@ -83,7 +86,7 @@ fn substitute_depth(
         };
         let name_len = name_length(body);
         if name_len == 0 {
-            return Err(invalid());
+            return Err(invalid(&rest[d..]));
         }
         let name = &body[..name_len];
         let tail = &body[name_len..];
@@ -93,13 +96,13 @@ fn substitute_depth(
             continue;
         }
         let Some(op) = operator(tail) else {
-            return Err(invalid());
+            return Err(invalid(&rest[d..]));
         };
         // compose-go's pattern takes `.*` greedily up to the last `}` of the line, then cuts
         // the match at the `}` that closes the first `${` (counting nested `${`).
         let line_end = tail.find('\n').unwrap_or(tail.len());
         let Some(last_close) = tail[..line_end].rfind('}') else {
-            return Err(invalid());
+            return Err(invalid(&rest[d..]));
         };
         let matched = &tail[..last_close]; // op + argument, up to the greedy `}`
         let whole = format!("${{{name}{matched}}}");
@@ -242,11 +245,11 @@ impl TreeError {
     pub fn message(&self) -> (String, String, String) {
         let at = dotted(&self.path);
         match &self.error {
-            TemplateError::Invalid { template } => (
+            TemplateError::Invalid { template, near } => (
                 format!("invalid interpolation format for {at}: `{template}`"),
                 "write $$ for a literal $; a variable is ${NAME}, ${NAME:-default}, ${NAME:?message}"
                     .to_string(),
-                template.clone(),
+                if near.is_empty() { template.clone() } else { near.clone() },
             ),
             TemplateError::Required { name, message } => {
                 let mut text = format!("required variable {name} is missing a value");
@@ -437,7 +440,8 @@ mod tests {
         assert_eq!(
             sub("${UNSET:-${SET:-x}"),
             Err(TemplateError::Invalid {
-                template: "${SET:-x".into()
+                template: "${SET:-x".into(),
+                near: "${SET:-x".into()
             })
         );
         // An error inside an unused default still fails.

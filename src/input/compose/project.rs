@@ -8,7 +8,7 @@ use super::discovery;
 use super::dotenv;
 use super::error::ComposeError;
 use super::extract;
-use super::fs::{join_clean, FileSystem};
+use super::fs::{clean, join_clean, FileSystem};
 use super::interpolate::{interpolate_tree, key_text, Outcome};
 use super::merge::{merge_mapping, strip_tags};
 use super::model::{Project, SecretSource, UnsupportedKey};
@@ -25,7 +25,7 @@ const MAX_DEPTH: usize = 32;
 
 /// Resolves a Compose project.
 pub fn resolve(request: &Request, fs: &dyn FileSystem) -> Result<Project, ComposeError> {
-    let working_dir = &request.working_dir;
+    let working_dir = &clean(&request.working_dir);
     let os = &request.env;
     let explicit_dir = request
         .project_dir
@@ -202,36 +202,58 @@ fn is_enabled(service: &Mapping, active: &[String]) -> bool {
     }
 }
 
-/// `-p`, else `COMPOSE_PROJECT_NAME`, else `name:`, else the project folder's name; lower
-/// case with only `[a-z0-9_-]` kept and no leading `_` or `-`, as compose normalises it.
+/// `-p`, else `COMPOSE_PROJECT_NAME`, else `name:`, else the project folder's name. The first
+/// two must already be valid (`[a-z0-9][a-z0-9_-]*`: compose refuses others); the last two are
+/// normalised as compose does: lower case, only `[a-z0-9_-]` kept, no leading `_` or `-`.
 fn project_name(
     request: &Request,
     env: &BTreeMap<String, String>,
     model: &Mapping,
     project_dir: &Path,
 ) -> Result<String, ComposeError> {
-    let raw = request
+    let given = request
         .project_name
         .clone()
         .filter(|n| !n.is_empty())
+        .map(|n| (n, "-p"))
         .or_else(|| {
             env.get("COMPOSE_PROJECT_NAME")
                 .filter(|n| !n.is_empty())
-                .cloned()
-        })
-        .or_else(|| model.get("name").and_then(normalize::scalar_text))
+                .map(|n| (n.clone(), "COMPOSE_PROJECT_NAME"))
+        });
+    if let Some((name, from)) = given {
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if !valid {
+            return Err(ComposeError::new(
+                "",
+                format!(
+                    "invalid project name \"{name}\" (from {from}): it must consist only of \
+                     lower-case letters, digits, - and _, and start with a letter or digit"
+                ),
+            )
+            .hint(format!(
+                "set {from} to a valid name, e.g. `{}`",
+                normalise_name(&name)
+            )));
+        }
+        return Ok(name);
+    }
+    let raw = model
+        .get("name")
+        .and_then(normalize::scalar_text)
         .or_else(|| {
             project_dir
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
         })
         .unwrap_or_default();
-    let name: String = raw
-        .to_lowercase()
-        .chars()
-        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
-        .collect();
-    let name = name.trim_start_matches(['_', '-']).to_string();
+    let name = normalise_name(&raw);
     if name.is_empty() {
         return Err(ComposeError::new(
             "",
@@ -240,6 +262,16 @@ fn project_name(
         .hint("set `name:` in the compose file, or COMPOSE_PROJECT_NAME, to lower-case letters, digits, - and _"));
     }
     Ok(name)
+}
+
+/// Lower case, only `[a-z0-9_-]` kept, no leading `_` or `-`.
+fn normalise_name(raw: &str) -> String {
+    let name: String = raw
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect();
+    name.trim_start_matches(['_', '-']).to_string()
 }
 
 fn secrets(model: &Mapping) -> BTreeMap<String, SecretSource> {
@@ -361,7 +393,7 @@ impl Loader<'_> {
                 let (file, positions) = &self.sources[source];
                 ComposeError::new(file.as_str(), e.message)
                     .at(positions.nearest(&path))
-                    .hint("give it in one file only, or reset it first with `!reset`")
+                    .hint("give it in one file only, or replace it with `ssh: !override [...]`")
             })?;
         }
         Ok(match strip_tags(Value::Mapping(model)) {
