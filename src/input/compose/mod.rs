@@ -15,7 +15,7 @@
 //! - [`interpolate`]: `${VAR}` and friends; [`normalize`]: one shape per key;
 //! - [`merge`]: the merge rules; [`project`]: the pipeline, `include` and `extends`;
 //! - [`extract`] and [`model`]: the typed result and the build groups;
-//! - [`error`]: [`ComposeError`].
+//! - [`error`]: the error type, [`ComposeError`].
 
 pub mod discovery;
 pub mod dotenv;

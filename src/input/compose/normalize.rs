@@ -267,13 +267,16 @@ fn strings(v: Value, ctx: &FileCtx, path: &[Seg]) -> Result<Value, ComposeError>
     Ok(Value::Sequence(out))
 }
 
-/// `[NAME=value, ...]` or `{NAME: value}` -> a mapping of NAME to `(key, value, place)`.
+/// One `NAME=value` (or `NAME` alone: no value) and where it is written.
+type Pair = (String, Option<String>, Vec<Seg>);
+
+/// `[NAME=value, ...]` or `{NAME: value}` -> the pairs, in order.
 fn pairs(
     v: Value,
     ctx: &FileCtx,
     path: &[Seg],
     separators: &[char],
-) -> Result<Vec<(String, Option<String>, Vec<Seg>)>, ComposeError> {
+) -> Result<Vec<Pair>, ComposeError> {
     let mut out = Vec::new();
     match v {
         Value::Sequence(items) => {

@@ -658,3 +658,170 @@ impl Loader<'_> {
         Ok(Value::Mapping(merged))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::compose::fs::MemoryFs;
+    use crate::input::compose::model::group_builds;
+
+    fn request(env: &[(&str, &str)]) -> Request {
+        Request {
+            working_dir: PathBuf::from("/p"),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Request::default()
+        }
+    }
+
+    fn fs(files: &[(&str, &str)]) -> MemoryFs {
+        MemoryFs::new(files.iter().map(|(p, t)| (PathBuf::from(p), t.to_string())))
+    }
+
+    #[test]
+    fn an_unset_required_variable_is_named_with_its_line() {
+        let files = fs(&[(
+            "/p/compose.yaml",
+            "services:\n  app:\n    build:\n      context: .\n      args:\n        TOKEN: ${TOKEN:?set the token}\n",
+        )]);
+        let e = resolve(&request(&[]), &files).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "compose.yaml:6:16: required variable TOKEN is missing a value: set the token \
+             (in services.app.build.args.TOKEN)\n  hint: set TOKEN in the environment or in \
+             the project's .env file"
+        );
+    }
+
+    #[test]
+    fn the_environment_wins_over_dotenv() {
+        let files = fs(&[
+            ("/p/.env", "A=dotenv\nB=dotenv\n"),
+            (
+                "/p/compose.yaml",
+                "services:\n  app:\n    build:\n      args: {A: $A, B: $B, C: '${C:-d}'}\n",
+            ),
+        ]);
+        let p = resolve(&request(&[("B", "env")]), &files).unwrap();
+        let args = &p.builds[0].args;
+        assert_eq!(
+            (args["A"].as_str(), args["B"].as_str(), args["C"].as_str()),
+            ("dotenv", "env", "d")
+        );
+        assert_eq!(p.builds[0].context, "/p");
+        assert_eq!(p.name, "p");
+    }
+
+    #[test]
+    fn profiles_come_from_the_flag_or_the_environment() {
+        let text = "services:\n  a: {build: .}\n  b: {build: ., profiles: [x]}\n  c: {image: i, profiles: [y]}\n";
+        let files = fs(&[("/p/compose.yaml", text)]);
+        let names = |p: &Project| -> Vec<String> {
+            p.builds
+                .iter()
+                .map(|b| b.service.clone())
+                .chain(p.images.keys().cloned())
+                .collect()
+        };
+        let p = resolve(&request(&[]), &files).unwrap();
+        assert_eq!(names(&p), ["a"]);
+        let p = resolve(&request(&[("COMPOSE_PROFILES", "x, y")]), &files).unwrap();
+        assert_eq!(names(&p), ["a", "b", "c"]);
+        let mut r = request(&[("COMPOSE_PROFILES", "x")]);
+        r.profiles = vec!["y".into()];
+        assert_eq!(names(&resolve(&r, &files).unwrap()), ["a", "c"]);
+    }
+
+    #[test]
+    fn extends_cycles_and_include_conflicts_are_errors() {
+        let files = fs(&[(
+            "/p/compose.yaml",
+            "services:\n  a:\n    extends: b\n  b:\n    extends: a\n",
+        )]);
+        let e = resolve(&request(&[]), &files).unwrap_err();
+        assert!(e.message.contains("circular extends"), "{e}");
+        assert_eq!(e.line, 3);
+        let files = fs(&[
+            (
+                "/p/compose.yaml",
+                "include: [lib/compose.yaml]\nservices:\n  a: {build: .}\n",
+            ),
+            ("/p/lib/compose.yaml", "services:\n  a: {build: .}\n"),
+        ]);
+        let e = resolve(&request(&[]), &files).unwrap_err();
+        assert!(
+            e.message.contains("defined both here and in the included"),
+            "{e}"
+        );
+        let files = fs(&[("/p/compose.yaml", "include: [missing.yaml]\n")]);
+        let e = resolve(&request(&[]), &files).unwrap_err();
+        assert_eq!(e.file, "missing.yaml");
+    }
+
+    #[test]
+    fn unsupported_keys_are_listed_for_enabled_services_only() {
+        let files = fs(&[(
+            "/p/compose.yaml",
+            "services:\n  a:\n    build:\n      privileged: true\n  b:\n    profiles: [off]\n    build:\n      isolation: default\n",
+        )]);
+        let p = resolve(&request(&[]), &files).unwrap();
+        let listed: Vec<String> = p.unsupported.iter().map(|u| u.to_string()).collect();
+        assert_eq!(listed, ["compose.yaml:4:7: services.a.build.privileged"]);
+    }
+
+    #[test]
+    fn services_sharing_a_build_are_grouped() {
+        let files = fs(&[(
+            "/p/compose.yaml",
+            "services:\n  web: {build: {context: ., target: final}}\n  worker: {build: {context: ., target: final}}\n  base: {build: {context: ., target: base}}\n",
+        )]);
+        let p = resolve(&request(&[]), &files).unwrap();
+        let groups: Vec<Vec<String>> = group_builds(&p.builds)
+            .into_iter()
+            .map(|g| g.services)
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                vec!["base".to_string()],
+                vec!["web".into(), "worker".into()]
+            ]
+        );
+    }
+
+    #[test]
+    fn project_names() {
+        let files = fs(&[("/p/My.App/compose.yaml", "services: {}\n")]);
+        let mut r = request(&[]);
+        r.working_dir = PathBuf::from("/p/My.App");
+        assert_eq!(resolve(&r, &files).unwrap().name, "myapp");
+        r.project_name = Some("Bad Name".into());
+        let e = resolve(&r, &files).unwrap_err();
+        assert!(e.message.contains("invalid project name"), "{e}");
+        assert!(e.hint.contains("badname"), "{}", e.hint);
+    }
+
+    #[test]
+    fn several_files_merge_with_paths_from_the_project_folder() {
+        let files = fs(&[
+            ("/p/compose.yaml", "services:\n  a:\n    build: ./a\n"),
+            (
+                "/p/ci/extra.yaml",
+                "services:\n  a:\n    build:\n      dockerfile: D\n      additional_contexts: [x=./x]\n",
+            ),
+        ]);
+        let mut r = request(&[]);
+        r.files = vec!["compose.yaml".into(), "ci/extra.yaml".into()];
+        let p = resolve(&r, &files).unwrap();
+        let b = &p.builds[0];
+        assert_eq!(b.context, "/p/a");
+        assert_eq!(b.dockerfile.as_deref(), Some("D"));
+        assert_eq!(b.additional_contexts["x"], "/p/x");
+        assert_eq!(
+            p.files,
+            [PathBuf::from("/p/compose.yaml"), "/p/ci/extra.yaml".into()]
+        );
+    }
+}
