@@ -90,7 +90,10 @@ record() {
         $(field "$spec" env) "$bin" "$@" config --format json >"$home/out" 2>"$home/err"); then
         sed "s#$case_dir#@CASE@#g" "$home/out" >"$out"
         echo >>"$out"
-        if [ -s "$home/err" ]; then sed "s#$case_dir#@CASE@#g" "$home/err" >"$warn"; fi
+        # Warnings without their time stamps, so recording again changes nothing.
+        if [ -s "$home/err" ]; then
+            sed -e "s#$case_dir#@CASE@#g" -e 's/^time="[^"]*" //' "$home/err" >"$warn"
+        fi
         status=ok
     else
         sed "s#$case_dir#@CASE@#g" "$home/err" >"$err"
