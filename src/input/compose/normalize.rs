@@ -146,11 +146,10 @@ fn build(
             return Ok(Value::Mapping(m));
         }
         Value::Mapping(m) => m,
-        Value::Null => Mapping::new(),
         _ => {
             return Err(ctx.error(
                 path,
-                format!("{} must be a folder or a mapping", dotted(path)),
+                format!("{} must be a string (a folder) or a mapping", dotted(path)),
                 "write `build: ./dir` or `build: {context: ./dir, dockerfile: ...}`",
             ))
         }

@@ -102,6 +102,27 @@ pub fn resolve(request: &Request, fs: &dyn FileSystem) -> Result<Project, Compos
         }
     }
     builds.sort_by(|a, b| a.service.cmp(&b.service));
+    for b in &builds {
+        if b.dockerfile.is_some() && b.dockerfile_inline.is_some() {
+            let at = [
+                Seg::key("services"),
+                Seg::key(&b.service),
+                Seg::key("build"),
+                Seg::key("dockerfile_inline"),
+            ];
+            return Err(loader.merged_error(
+                &at,
+                format!(
+                    "service \"{}\" declares both dockerfile and dockerfile_inline, which exclude each other",
+                    b.service
+                ),
+                "keep one of them (a later file can drop the other with `dockerfile: !reset null`)",
+            ));
+        }
+    }
+    if let Some(Value::Mapping(services)) = model.get("services") {
+        check_depends_on(services, &enabled, &loader)?;
+    }
     let mut unsupported = loader.unsupported;
     unsupported.retain(|u| enabled.contains(&u.service));
     let mut warnings = loader.warnings;
@@ -120,6 +141,38 @@ pub fn resolve(request: &Request, fs: &dyn FileSystem) -> Result<Project, Compos
         unsupported,
         warnings,
     })
+}
+
+/// Every `depends_on` of an enabled service names an enabled service (compose does not enable a
+/// service of an inactive profile for it: it refuses), unless marked `required: false`.
+fn check_depends_on(
+    services: &Mapping,
+    enabled: &[String],
+    loader: &Loader,
+) -> Result<(), ComposeError> {
+    for name in enabled {
+        let Some(Value::Mapping(service)) = services.get(name.as_str()) else {
+            continue;
+        };
+        let needed: Vec<String> = match service.get("depends_on") {
+            Some(Value::Sequence(list)) => list.iter().filter_map(normalize::scalar_text).collect(),
+            Some(Value::Mapping(map)) => map
+                .iter()
+                .filter(|(_, v)| v.get("required") != Some(&Value::Bool(false)))
+                .map(|(k, _)| key_text(k))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if let Some(missing) = needed.iter().find(|d| !enabled.contains(d)) {
+            let at = [Seg::key("services"), Seg::key(name), Seg::key("depends_on")];
+            return Err(loader.merged_error(
+                &at,
+                format!("service \"{name}\" depends on undefined service \"{missing}\""),
+                "define that service, or enable its profile (--profile or COMPOSE_PROFILES)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `.env` (or the `--env-file`s) under the process environment, which wins.
@@ -312,7 +365,7 @@ impl Loader<'_> {
         path: &Path,
         base_dir: &Path,
         env: &BTreeMap<String, String>,
-    ) -> Result<(Mapping, usize), ComposeError> {
+    ) -> Result<(Vec<Mapping>, usize), ComposeError> {
         let shown = display(self.working_dir, path);
         let text = match self.fs.read(path) {
             Ok(Some(t)) => t,
@@ -323,10 +376,27 @@ impl Loader<'_> {
             Err(why) => return Err(ComposeError::new(shown, format!("cannot read it: {why}"))),
         };
         let positions = Positions::index(&text);
-        let mut doc = Value::Mapping(yaml::parse(&text, &shown)?);
+        let mut docs = Vec::new();
+        for doc in yaml::parse(&text, &shown)? {
+            docs.push(self.document(doc, &shown, &positions, base_dir, env)?);
+        }
+        self.sources.push((shown, positions));
+        Ok((docs, self.sources.len() - 1))
+    }
+
+    /// One YAML document of a file: substituted, its services normalised.
+    fn document(
+        &mut self,
+        doc: Mapping,
+        shown: &str,
+        positions: &Positions,
+        base_dir: &Path,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Mapping, ComposeError> {
+        let mut doc = Value::Mapping(doc);
         interpolate_tree(&mut doc, env, &mut self.outcome).map_err(|e| {
             let (message, hint, needle) = e.message();
-            ComposeError::new(&shown, message)
+            ComposeError::new(shown, message)
                 .at(positions.in_value(&e.path, &needle))
                 .hint(hint)
         })?;
@@ -342,8 +412,8 @@ impl Loader<'_> {
             ));
         }
         let ctx = FileCtx {
-            display: &shown,
-            positions: &positions,
+            display: shown,
+            positions,
             base_dir,
             env,
         };
@@ -369,8 +439,7 @@ impl Loader<'_> {
         if let Some(secrets) = doc.get_mut("secrets") {
             *secrets = normalize::top_secrets(std::mem::take(secrets), &ctx);
         }
-        self.sources.push((shown, positions));
-        Ok((doc, self.sources.len() - 1))
+        Ok(doc)
     }
 
     /// Loads `files` as one model, merged in order.
@@ -383,23 +452,55 @@ impl Loader<'_> {
     ) -> Result<Mapping, ComposeError> {
         let mut model = Mapping::new();
         for file in files {
-            let (mut doc, source) = self.load_file(file, base_dir, env)?;
-            if let Some(include) = doc.remove("include") {
-                self.include(&mut doc, include, source, base_dir, env, depth)?;
+            let (docs, source) = self.load_file(file, base_dir, env)?;
+            for doc in docs {
+                self.add_document(&mut model, doc, source, base_dir, env, depth)?;
             }
-            self.extends(&mut doc, source, base_dir, env, depth)?;
-            merge_mapping(&mut model, doc, &mut Vec::new()).map_err(|e| {
-                let path: Vec<Seg> = e.path.split('.').map(Seg::key).collect();
-                let (file, positions) = &self.sources[source];
-                ComposeError::new(file.as_str(), e.message)
-                    .at(positions.nearest(&path))
-                    .hint("give it in one file only, or replace it with `ssh: !override [...]`")
-            })?;
         }
         Ok(match strip_tags(Value::Mapping(model)) {
             Value::Mapping(m) => m,
             _ => Mapping::new(),
         })
+    }
+
+    /// Applies a document's `include` and `extends`, then merges it into `model`.
+    fn add_document(
+        &mut self,
+        model: &mut Mapping,
+        mut doc: Mapping,
+        source: usize,
+        base_dir: &Path,
+        env: &BTreeMap<String, String>,
+        depth: usize,
+    ) -> Result<(), ComposeError> {
+        if let Some(include) = doc.remove("include") {
+            self.include(&mut doc, include, source, base_dir, env, depth)?;
+        }
+        self.extends(&mut doc, source, base_dir, env, depth)?;
+        merge_mapping(model, doc, &mut Vec::new()).map_err(|e| {
+            let path: Vec<Seg> = e.path.split('.').map(Seg::key).collect();
+            let (file, positions) = &self.sources[source];
+            ComposeError::new(file.as_str(), e.message)
+                .at(positions.nearest(&path))
+                .hint("give it in one file only, or replace it with `ssh: !override [...]`")
+        })
+    }
+
+    /// An error about the merged model at `path`, placed in the last file that writes it.
+    fn merged_error(&self, path: &[Seg], message: String, hint: &str) -> ComposeError {
+        let found = self
+            .sources
+            .iter()
+            .rev()
+            .find_map(|(file, positions)| positions.find(path).map(|at| (file, at)));
+        match found {
+            Some((file, at)) => ComposeError::new(file.as_str(), message).at(at),
+            None => ComposeError::new(
+                self.sources.first().map_or("", |(f, _)| f.as_str()),
+                message,
+            ),
+        }
+        .hint(hint)
     }
 
     /// `include:`: each entry loaded as a project of its own (its own folder for relative
@@ -608,7 +709,12 @@ impl Loader<'_> {
                 let dir = path
                     .parent()
                     .map_or_else(|| base_dir.to_path_buf(), Path::to_path_buf);
-                let (other, other_source) = self.load_file(&path, &dir, env)?;
+                let (docs, other_source) = self.load_file(&path, &dir, env)?;
+                let mut other = Mapping::new();
+                for doc in docs {
+                    merge_mapping(&mut other, doc, &mut Vec::new())
+                        .map_err(|e| place(self, &at, e.message, ""))?;
+                }
                 let Some(Value::Mapping(other_services)) = other.get("services") else {
                     return Err(place(
                         self,

@@ -1,4 +1,5 @@
-//! Compose file text -> a YAML mapping: parse errors placed at `file:line:col`, `<<` merge keys
+//! Compose file text -> YAML mappings, one per document (compose merges the documents of one
+//! file in order, like several files): parse errors placed at `file:line:col`, `<<` merge keys
 //! applied, the top-level keys checked against the Compose schema. Nothing else: no
 //! substitution, no defaults.
 
@@ -11,19 +12,37 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "version", "name", "include", "services", "networks", "volumes", "secrets", "configs", "models",
 ];
 
-/// Parses one Compose file.
-pub fn parse(text: &str, file: &str) -> Result<Mapping, ComposeError> {
-    let mut value: Value = serde_yaml::from_str(text).map_err(|e| {
-        let place = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-        let message = e.to_string();
-        let message = match message.find(" at line ") {
-            Some(i) => message[..i].to_string(),
-            None => message,
-        };
-        ComposeError::new(file, format!("not valid YAML: {message}"))
-            .at(place)
-            .hint("check the indentation and quoting around this place")
-    })?;
+/// Parses one Compose file into its documents (at least one).
+pub fn parse(text: &str, file: &str) -> Result<Vec<Mapping>, ComposeError> {
+    use serde::Deserialize;
+    let mut docs = Vec::new();
+    for document in serde_yaml::Deserializer::from_str(text) {
+        let value = Value::deserialize(document).map_err(|e| yaml_error(&e, file))?;
+        if value.is_null() && !docs.is_empty() {
+            continue;
+        }
+        docs.push(document_mapping(value, text, file)?);
+    }
+    if docs.is_empty() {
+        return Err(ComposeError::new(file, "the compose file is empty")
+            .hint("define at least `services:`"));
+    }
+    Ok(docs)
+}
+
+fn yaml_error(e: &serde_yaml::Error, file: &str) -> ComposeError {
+    let place = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+    let message = e.to_string();
+    let message = match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message,
+    };
+    ComposeError::new(file, format!("not valid YAML: {message}"))
+        .at(place)
+        .hint("check the indentation and quoting around this place")
+}
+
+fn document_mapping(mut value: Value, text: &str, file: &str) -> Result<Mapping, ComposeError> {
     value.apply_merge().map_err(|e| {
         ComposeError::new(file, format!("a `<<` merge key cannot be applied: {e}"))
             .hint("`<<:` takes an alias of a mapping (`<<: *name`) or a list of them")
@@ -77,12 +96,19 @@ mod tests {
     }
 
     #[test]
+    fn documents_are_returned_in_order() {
+        let docs = parse("services: {a: {}}\n---\nservices: {b: {}}\n---\n", "c.yaml").unwrap();
+        assert_eq!(docs.len(), 2);
+        assert!(parse("---\n---\n", "c.yaml").is_err());
+    }
+
+    #[test]
     fn merge_keys_are_applied() {
-        let m = parse(
+        let m = &parse(
             "x-b: &b {context: ., args: {A: '1'}}\nservices:\n  a:\n    build:\n      <<: *b\n      target: t\n",
             "c.yaml",
         )
-        .unwrap();
+        .unwrap()[0];
         let build = &m["services"]["a"]["build"];
         assert_eq!(build["context"], Value::String(".".into()));
         assert_eq!(build["target"], Value::String("t".into()));
