@@ -37,6 +37,7 @@ pub use model::{
     group_builds, BuildGroup, BuildSecret, Project, SecretSource, ServiceBuild, UnsupportedKey,
 };
 pub use request::Request;
+pub use yaml::looks_like_compose;
 
 /// Reads a Compose project from disk: the edge of the reader.
 pub fn load(request: &Request) -> Result<Project, ComposeError> {

@@ -78,6 +78,24 @@ fn document_mapping(mut value: Value, text: &str, file: &str) -> Result<Mapping,
     Ok(map)
 }
 
+/// Whether `text` reads as a Compose file (whatever its name): its first document is a mapping
+/// with `services:` or `include:` and no key outside the Compose top level. A layercache spec
+/// (`image:`, `images:`) does not; neither does text that is not YAML.
+pub fn looks_like_compose(text: &str) -> bool {
+    use serde::Deserialize;
+    let Some(first) = serde_yaml::Deserializer::from_str(text).next() else {
+        return false;
+    };
+    let Ok(Value::Mapping(map)) = Value::deserialize(first) else {
+        return false;
+    };
+    (map.contains_key("services") || map.contains_key("include"))
+        && map.keys().all(|k| {
+            let key = key_text(k);
+            key.starts_with("x-") || TOP_LEVEL_KEYS.contains(&key.as_str())
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +111,17 @@ mod tests {
         assert!(parse("- a", "c.yaml").is_err());
         let e = parse("a: 1\na: 2\n", "c.yaml").unwrap_err();
         assert!(e.message.contains("duplicate"), "{e}");
+    }
+
+    #[test]
+    fn compose_files_are_recognised_by_their_content() {
+        assert!(looks_like_compose("services:\n  app:\n    build: .\n"));
+        assert!(looks_like_compose("include: [a.yaml]\nx-a: 1\n"));
+        assert!(!looks_like_compose("image: registry.example.com/app\n"));
+        assert!(!looks_like_compose("images:\n  - image: a\n"));
+        assert!(!looks_like_compose("services: {}\nimage: a\n"));
+        assert!(!looks_like_compose("services: [\n"));
+        assert!(!looks_like_compose(""));
     }
 
     #[test]
