@@ -49,6 +49,106 @@ pub const UNSUPPORTED_BUILD_KEYS: &[&str] = &[
     "sbom",
 ];
 
+/// Service keys of the Compose schema embedded in compose 2.40.3 (2.26.1 lacks `models`,
+/// `provider`, `pull_refresh_after` and `use_api_socket`). Only `build`, `image`, `platform`,
+/// `profiles`, `extends` and `depends_on` mean something to the reader; the others are for
+/// running containers and are kept as written. Any other key is refused, as compose does, so a
+/// misspelt `biuld:` is not silently a service without a build.
+pub const SERVICE_KEYS: &[&str] = &[
+    "annotations",
+    "attach",
+    "blkio_config",
+    "build",
+    "cap_add",
+    "cap_drop",
+    "cgroup",
+    "cgroup_parent",
+    "command",
+    "configs",
+    "container_name",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpu_shares",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "depends_on",
+    "deploy",
+    "develop",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
+    "entrypoint",
+    "env_file",
+    "environment",
+    "expose",
+    "extends",
+    "external_links",
+    "extra_hosts",
+    "gpus",
+    "group_add",
+    "healthcheck",
+    "hostname",
+    "image",
+    "init",
+    "ipc",
+    "isolation",
+    "label_file",
+    "labels",
+    "links",
+    "logging",
+    "mac_address",
+    "mem_limit",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "models",
+    "network_mode",
+    "networks",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "ports",
+    "post_start",
+    "pre_stop",
+    "privileged",
+    "profiles",
+    "provider",
+    "pull_policy",
+    "pull_refresh_after",
+    "read_only",
+    "restart",
+    "runtime",
+    "scale",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stdin_open",
+    "stop_grace_period",
+    "stop_signal",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "tty",
+    "ulimits",
+    "use_api_socket",
+    "user",
+    "userns_mode",
+    "uts",
+    "volumes",
+    "volumes_from",
+    "working_dir",
+];
+
 /// The file being normalised.
 pub struct FileCtx<'a> {
     /// The file's name in messages.
@@ -94,6 +194,17 @@ pub fn service(
                 "build" => tagged(v, |v| build(name, v, ctx, &at, unsupported))?,
                 "image" | "platform" => tagged(v, |v| scalar_value(v, ctx, &at))?,
                 "profiles" => tagged(v, |v| strings(v, ctx, &at))?,
+                _ if !key.starts_with("x-") && !SERVICE_KEYS.contains(&key.as_str()) => {
+                    let hint = match nearest(&key, SERVICE_KEYS) {
+                        Some(k) => format!("did you mean `{k}`?"),
+                        None => "see the services reference of the Compose specification".into(),
+                    };
+                    return Err(ctx.error(
+                        &at,
+                        format!("services.{name} additional properties '{key}' not allowed"),
+                        &hint,
+                    ));
+                }
                 "extends" => match v {
                     Value::String(s) => {
                         let mut m = Mapping::new();
@@ -673,6 +784,18 @@ mod tests {
             unsupported[0].to_string(),
             "compose.yaml:5:7: services.app.build.privileged"
         );
+    }
+
+    #[test]
+    fn misspelt_service_keys_are_refused() {
+        let e = norm("biuld: .", &[]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "services.app additional properties 'biuld' not allowed"
+        );
+        assert_eq!(e.hint, "did you mean `build`?");
+        assert_eq!((e.line, e.column), (3, 5));
+        assert!(norm("x-anything: 1\nports: ['80:80']\nuse_api_socket: true", &[]).is_ok());
     }
 
     #[test]
