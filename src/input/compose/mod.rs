@@ -12,17 +12,25 @@
 //! - [`request`]: how it is invoked (compose's options and an environment snapshot);
 //! - [`discovery`]: which files; [`dotenv`]: `.env` files; [`fs`]: the one window on files;
 //! - [`yaml`]: text to YAML; [`position`]: where keys are written, for messages;
-//! - [`interpolate`]: `${VAR}` and friends; [`normalize`]: one shape per key;
-//! - [`merge`]: the merge rules; [`project`]: the pipeline, `include` and `extends`;
+//! - [`interpolate`]: `${VAR}` and friends; [`normalize`]: one shape per key, checked against
+//!   the schema's [`keys`];
+//! - [`merge`]: the merge rules; [`loader`]: files read and merged, with [`include`] and
+//!   [`extends`]; [`environment`]: `.env` under the process environment;
+//! - [`project`]: the pipeline, profiles, the project name, the checks on the merged model;
 //! - [`extract`] and [`model`]: the typed result and the build groups;
 //! - [`error`]: the error type, [`ComposeError`].
 
 pub mod discovery;
 pub mod dotenv;
+pub mod environment;
 pub mod error;
+pub mod extends;
 pub mod extract;
 pub mod fs;
+pub mod include;
 pub mod interpolate;
+pub mod keys;
+pub mod loader;
 pub mod merge;
 pub mod model;
 pub mod normalize;
