@@ -11,7 +11,7 @@ use super::extract;
 use super::fs::{clean, join_clean, FileSystem};
 use super::interpolate::{key_text, Outcome};
 use super::loader::Loader;
-use super::model::{Project, SecretSource};
+use super::model::{Project, SecretSource, ServiceBuild};
 use super::normalize::{self};
 use super::position::Seg;
 use super::request::Request;
@@ -119,6 +119,8 @@ pub fn resolve(request: &Request, fs: &dyn FileSystem) -> Result<Project, Compos
     if let Some(Value::Mapping(services)) = model.get("services") {
         check_depends_on(services, &enabled, &loader)?;
     }
+    let secrets = secrets(&model);
+    check_build_references(&builds, &enabled, &secrets, &loader)?;
     let mut unsupported = loader.unsupported;
     unsupported.retain(|u| enabled.contains(&u.service));
     let mut warnings = loader.warnings;
@@ -133,10 +135,58 @@ pub fn resolve(request: &Request, fs: &dyn FileSystem) -> Result<Project, Compos
         files: found.files,
         builds,
         images,
-        secrets: secrets(&model),
+        secrets,
         unsupported,
         warnings,
     })
+}
+
+/// What builds refer to exists: each build secret is defined at the top level, each
+/// `service:` context is an enabled service.
+fn check_build_references(
+    builds: &[ServiceBuild],
+    enabled: &[String],
+    secrets: &BTreeMap<String, SecretSource>,
+    loader: &Loader,
+) -> Result<(), ComposeError> {
+    for b in builds {
+        let at = |key: &str| {
+            [
+                Seg::key("services"),
+                Seg::key(&b.service),
+                Seg::key("build"),
+                Seg::key(key),
+            ]
+        };
+        if let Some(s) = b.secrets.iter().find(|s| !secrets.contains_key(&s.source)) {
+            return Err(loader.merged_error(
+                &at("secrets"),
+                format!(
+                    "service \"{}\" refers to undefined build secret {}",
+                    b.service, s.source
+                ),
+                &format!(
+                    "define it under the top-level `secrets:` (`{}: {{environment: NAME}}` or `{{file: ./path}}`)",
+                    s.source
+                ),
+            ));
+        }
+        for (name, value) in &b.additional_contexts {
+            if let Some(other) = value.strip_prefix("service:") {
+                if !enabled.iter().any(|e| e == other) {
+                    return Err(loader.merged_error(
+                        &at("additional_contexts"),
+                        format!(
+                            "service \"{}\" declares unknown service \"{other}\" as additional contexts {name}",
+                            b.service
+                        ),
+                        "name a service of this project (and enable its profile)",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every `depends_on` of an enabled service names an enabled service (compose does not enable a
