@@ -1,6 +1,7 @@
 //! `.env` files (the project's `.env`, `--env-file`, an include's `env_file`) as compose reads
-//! them: `NAME=value` lines, `export ` allowed, `#` comments, single quotes literal, double
-//! quotes with `\n`-style escapes and substitution, unquoted values trimmed and cut at ` #`.
+//! them: `NAME=value` (or `NAME: value`) lines, `export ` allowed, `#` comments, single quotes
+//! literal, double quotes with `\n`-style escapes (`\$` a literal `$`) and substitution,
+//! unquoted values trimmed and cut at ` #` (but `a#b` is kept whole).
 //! Values may refer to the environment (first) and to names set earlier in the file.
 //!
 //! It only parses text; which files are read, and that the environment wins over them, is
@@ -27,7 +28,8 @@ pub fn parse(
             continue;
         }
         let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
-        let Some(eq) = line.find('=') else {
+        // The name ends at the first `=` or `:` (`NAME: value` is read too).
+        let Some(eq) = line.find(['=', ':']) else {
             // `NAME` alone: the environment's value, when there is one.
             let name = line.trim();
             if valid_name(name) {
@@ -112,6 +114,8 @@ fn quoted(first: &str, quote: char, lines: &[&str], i: &mut usize) -> (String, b
     }
 }
 
+/// Double-quote escapes, before substitution: `\$` becomes `$$`, which substitution then
+/// turns into a literal `$`.
 fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
@@ -124,6 +128,7 @@ fn unescape(s: &str) -> String {
             Some('n') => out.push('\n'),
             Some('r') => out.push('\r'),
             Some('t') => out.push('\t'),
+            Some('$') => out.push_str("$$"),
             Some(other) => out.push(other),
             None => out.push('\\'),
         }
@@ -180,6 +185,18 @@ mod tests {
         assert_eq!(vars["I"], "v");
         assert_eq!(vars["M"], "l1\nl2");
         assert_eq!(vars["N"], "x\ny");
+    }
+
+    #[test]
+    fn colons_escapes_and_hashes() {
+        let vars = parse_ok(
+            "COLON: y\nESC=\"a\\tb\\\\c\\\"d\\$e\"\nH=a#b\nSQ='a\\tb'\n",
+            &[],
+        );
+        assert_eq!(vars["COLON"], "y");
+        assert_eq!(vars["ESC"], "a\tb\\c\"d$e");
+        assert_eq!(vars["H"], "a#b");
+        assert_eq!(vars["SQ"], "a\\tb");
     }
 
     #[test]
