@@ -10,25 +10,46 @@ use super::request::Request;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// `.env` (or the `--env-file`s) under the process environment, which wins.
+/// `.env` (or the `--env-file`s, else the `COMPOSE_ENV_FILES` list) under the process
+/// environment, which wins. `COMPOSE_DISABLE_ENV_FILE` (a true value) skips the default `.env`.
 pub(super) fn project_env(
     request: &Request,
     project_dir: &Path,
     fs: &dyn FileSystem,
 ) -> Result<BTreeMap<String, String>, ComposeError> {
-    let files: Vec<PathBuf> = if request.env_files.is_empty() {
+    let os = &request.env;
+    let named: Vec<String> = if !request.env_files.is_empty() {
+        request
+            .env_files
+            .iter()
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect()
+    } else {
+        os.get("COMPOSE_ENV_FILES")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let disabled = os
+        .get("COMPOSE_DISABLE_ENV_FILE")
+        .is_some_and(|v| go_bool(v) == Some(true));
+    let files: Vec<PathBuf> = if !named.is_empty() {
+        named
+            .iter()
+            .map(|f| join_clean(&request.working_dir, f))
+            .collect()
+    } else {
         let dot = project_dir.join(".env");
-        if fs.is_file(&dot) {
+        if fs.is_file(&dot) && !disabled {
             vec![dot]
         } else {
             Vec::new()
         }
-    } else {
-        request
-            .env_files
-            .iter()
-            .map(|f| join_clean(&request.working_dir, &f.to_string_lossy()))
-            .collect()
     };
     let mut dot = BTreeMap::new();
     for f in &files {
@@ -76,4 +97,13 @@ pub(super) fn display(working_dir: &Path, path: &Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
+}
+
+/// A boolean as Go's `strconv.ParseBool` reads it.
+pub(super) fn go_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
 }

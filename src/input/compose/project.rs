@@ -5,7 +5,7 @@
 //! Pure: files are read through a [`FileSystem`], the environment is the request's snapshot.
 
 use super::discovery;
-use super::environment::{display, overlay, project_env, read_env_file};
+use super::environment::{display, go_bool, overlay, project_env, read_env_file};
 use super::error::ComposeError;
 use super::extract;
 use super::fs::{clean, join_clean, FileSystem};
@@ -29,9 +29,12 @@ pub fn resolve(request: &Request, fs: &dyn FileSystem) -> Result<Project, Compos
         .map(|d| join_clean(working_dir, &d.to_string_lossy()));
     let start = explicit_dir.clone().unwrap_or_else(|| working_dir.clone());
     // COMPOSE_FILE (and its separator) may come from the .env of where compose starts.
-    let pre_env = if request.files.is_empty() && !os.contains_key("COMPOSE_FILE") {
+    let pre_env = if request.files.is_empty() {
         let dot = start.join(".env");
-        if fs.is_file(&dot) {
+        let disabled = os
+            .get("COMPOSE_DISABLE_ENV_FILE")
+            .is_some_and(|v| go_bool(v) == Some(true));
+        if fs.is_file(&dot) && !disabled {
             overlay(
                 read_env_file(&dot, &display(working_dir, &dot), os, fs)?,
                 os,
