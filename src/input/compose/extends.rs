@@ -7,8 +7,8 @@ use super::fs::join_clean;
 use super::interpolate::key_text;
 use super::loader::{Loader, MAX_DEPTH};
 use super::merge::merge_mapping;
-use super::normalize::{self};
 use super::position::Seg;
+use super::scalars;
 use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -76,7 +76,7 @@ impl Loader<'_> {
         }
         chain.push(link);
         let get = |k: &str| match &extends {
-            Value::Mapping(m) => m.get(k).and_then(normalize::scalar_text),
+            Value::Mapping(m) => m.get(k).and_then(scalars::scalar_text),
             _ => None,
         };
         let Some(target) = get("service") else {

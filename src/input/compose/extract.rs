@@ -7,7 +7,7 @@
 
 use super::interpolate::key_text;
 use super::model::{BuildSecret, ServiceBuild};
-use super::normalize::scalar_text;
+use super::scalars::scalar_text;
 use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
 

@@ -8,8 +8,8 @@ use super::error::ComposeError;
 use super::fs::join_clean;
 use super::interpolate::key_text;
 use super::loader::{Loader, MAX_DEPTH};
-use super::normalize::{self};
 use super::position::Seg;
+use super::scalars;
 use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,15 +52,15 @@ impl Loader<'_> {
                     let list = |v: Option<&Value>| -> Vec<String> {
                         match v {
                             Some(Value::Sequence(s)) => {
-                                s.iter().filter_map(normalize::scalar_text).collect()
+                                s.iter().filter_map(scalars::scalar_text).collect()
                             }
-                            Some(v) => normalize::scalar_text(v).into_iter().collect(),
+                            Some(v) => scalars::scalar_text(v).into_iter().collect(),
                             None => Vec::new(),
                         }
                     };
                     (
                         list(m.get("path")),
-                        m.get("project_directory").and_then(normalize::scalar_text),
+                        m.get("project_directory").and_then(scalars::scalar_text),
                         list(m.get("env_file")),
                     )
                 }

@@ -13,13 +13,14 @@
 //! - [`discovery`]: which files; [`dotenv`]: `.env` files; [`fs`]: the one window on files;
 //! - [`yaml`]: text to YAML; [`position`]: where keys are written, for messages;
 //! - [`interpolate`]: `${VAR}` and friends; [`normalize`]: one shape per key, checked against
-//!   the schema's [`keys`];
+//!   the schema's [`keys`], the values by [`build_values`] and [`scalars`];
 //! - [`merge`]: the merge rules; [`loader`]: files read and merged, with [`include`] and
 //!   [`extends`]; [`environment`]: `.env` under the process environment;
 //! - [`project`]: the pipeline, profiles, the project name, the checks on the merged model;
 //! - [`extract`] and [`model`]: the typed result and the build groups;
 //! - [`error`]: the error type, [`ComposeError`].
 
+pub mod build_values;
 pub mod discovery;
 pub mod dotenv;
 pub mod environment;
@@ -37,6 +38,7 @@ pub mod normalize;
 pub mod position;
 pub mod project;
 pub mod request;
+pub mod scalars;
 pub mod yaml;
 
 pub use error::ComposeError;

@@ -12,9 +12,9 @@ use super::fs::{clean, join_clean, FileSystem};
 use super::interpolate::{key_text, Outcome};
 use super::loader::Loader;
 use super::model::{Project, SecretSource, ServiceBuild};
-use super::normalize::{self};
 use super::position::Seg;
 use super::request::Request;
+use super::scalars;
 use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -93,7 +93,7 @@ pub fn resolve(request: &Request, fs: &dyn FileSystem) -> Result<Project, Compos
             match extract::service_build(&service, svc, &default_context) {
                 Some(b) => builds.push(b),
                 None => {
-                    if let Some(image) = svc.get("image").and_then(normalize::scalar_text) {
+                    if let Some(image) = svc.get("image").and_then(scalars::scalar_text) {
                         images.insert(service, image);
                     }
                 }
@@ -204,7 +204,7 @@ fn check_depends_on(
             continue;
         };
         let needed: Vec<String> = match service.get("depends_on") {
-            Some(Value::Sequence(list)) => list.iter().filter_map(normalize::scalar_text).collect(),
+            Some(Value::Sequence(list)) => list.iter().filter_map(scalars::scalar_text).collect(),
             Some(Value::Mapping(map)) => map
                 .iter()
                 .filter(|(_, v)| v.get("required") != Some(&Value::Bool(false)))
@@ -229,7 +229,7 @@ fn is_enabled(service: &Mapping, active: &[String]) -> bool {
         Some(Value::Sequence(p)) if !p.is_empty() => {
             active.iter().any(|a| a == "*")
                 || p.iter()
-                    .filter_map(normalize::scalar_text)
+                    .filter_map(scalars::scalar_text)
                     .any(|p| active.contains(&p))
         }
         _ => true,
@@ -280,7 +280,7 @@ fn project_name(
     }
     let raw = model
         .get("name")
-        .and_then(normalize::scalar_text)
+        .and_then(scalars::scalar_text)
         .or_else(|| {
             project_dir
                 .file_name()
@@ -315,7 +315,7 @@ fn secrets(model: &Mapping) -> BTreeMap<String, SecretSource> {
     defs.iter()
         .map(|(k, v)| {
             let get = |key: &str| match v {
-                Value::Mapping(m) => m.get(key).and_then(normalize::scalar_text),
+                Value::Mapping(m) => m.get(key).and_then(scalars::scalar_text),
                 _ => None,
             };
             let source = match (get("file"), get("environment")) {
