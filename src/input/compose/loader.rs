@@ -1,4 +1,4 @@
-//! [`Loader`]: reads Compose files (each YAML document substituted and normalised), applies
+//! The `Loader`: reads Compose files (each YAML document substituted and normalised), applies
 //! their `include` and `extends` ([`super::include`], [`super::extends`]) and merges them in
 //! order, keeping where every file's keys are so that later errors can be placed.
 //!

@@ -14,7 +14,7 @@
 //! - [`yaml`]: text to YAML; [`position`]: where keys are written, for messages;
 //! - [`interpolate`]: `${VAR}` and friends; [`normalize`]: one shape per key, checked against
 //!   the schema's [`keys`], the values by [`build_values`] and [`scalars`];
-//! - [`merge`]: the merge rules; [`loader`]: files read and merged, with [`include`] and
+//! - [`merge`]: the merge rules; [`loader`]: files read and merged, with [`include`](mod@include) and
 //!   [`extends`]; [`environment`]: `.env` under the process environment;
 //! - [`project`]: the pipeline, profiles, the project name, the checks on the merged model;
 //! - [`extract`] and [`model`]: the typed result and the build groups;
