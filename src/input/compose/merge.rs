@@ -206,6 +206,58 @@ mod tests {
     }
 
     #[test]
+    fn cache_to_and_build_secrets_append_duplicates() {
+        let m = merged(
+            "services: {a: {build: {cache_to: [x], secrets: [{source: s}]}}}",
+            "services: {a: {build: {cache_to: [x], secrets: [{source: s}, {source: t}]}}}",
+        )
+        .unwrap();
+        assert_eq!(
+            m,
+            yaml("services: {a: {build: {cache_to: [x, x], secrets: [{source: s}, {source: s}, {source: t}]}}}")
+        );
+    }
+
+    #[test]
+    fn healthcheck_tests_and_entrypoints_are_replaced() {
+        let m = merged(
+            "services: {a: {entrypoint: [a], healthcheck: {test: [CMD, a], interval: 1s}}}",
+            "services: {a: {entrypoint: [b], healthcheck: {test: [CMD, b]}}}",
+        )
+        .unwrap();
+        assert_eq!(
+            m,
+            yaml("services: {a: {entrypoint: [b], healthcheck: {test: [CMD, b], interval: 1s}}}")
+        );
+    }
+
+    #[test]
+    fn a_whole_service_or_build_can_be_reset_or_overridden() {
+        let m = merged(
+            "services: {a: {image: i, build: {context: /p, args: {A: '1'}}}, b: {image: j}}",
+            "services: {a: {build: !override {context: /q}}, b: !reset null}",
+        )
+        .unwrap();
+        assert_eq!(m, yaml("services: {a: {image: i, build: {context: /q}}}"));
+    }
+
+    #[test]
+    fn a_scalar_replaces_a_list_and_the_other_way_round() {
+        let m = merged("x-a: [1, 2]\nx-b: text", "x-a: one\nx-b: [3]").unwrap();
+        assert_eq!(m, yaml("x-a: one\nx-b: [3]"));
+    }
+
+    #[test]
+    fn tags_nested_inside_new_keys_are_stripped() {
+        let m = merged(
+            "services: {}",
+            "services: {a: {build: {args: !override {A: '1'}, target: !reset x}}}",
+        )
+        .unwrap();
+        assert_eq!(m, yaml("services: {a: {build: {args: {A: '1'}}}}"));
+    }
+
+    #[test]
     fn reset_and_override_tags() {
         let m = merged(
             "services: {a: {build: {args: {A: '1'}, cache_from: [x], target: dev}}}",
