@@ -97,6 +97,19 @@ impl Loader<'_> {
                 included_env.extend(read_env_file(f, &shown, env, self.fs)?);
             }
             let included_env = overlay(included_env, env);
+            if let Some(again) = paths.iter().find(|p| self.including.contains(p)) {
+                let chain: Vec<String> = self
+                    .including
+                    .iter()
+                    .chain(std::iter::once(again))
+                    .map(|p| display(self.working_dir, p))
+                    .collect();
+                return Err(here(
+                    self,
+                    &at,
+                    format!("include cycle: {}", chain.join(" -> ")),
+                ));
+            }
             let mut sub = self.load_model(&paths, &dir, &included_env, depth + 1)?;
             let default_context = dir.display().to_string();
             let services = match doc

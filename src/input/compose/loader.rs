@@ -29,6 +29,8 @@ pub(super) struct Loader<'a> {
     pub(super) unsupported: Vec<UnsupportedKey>,
     pub(super) warnings: Vec<String>,
     pub(super) outcome: Outcome,
+    /// The files being included, outermost first, to name an include cycle.
+    pub(super) including: Vec<PathBuf>,
 }
 
 impl Loader<'_> {
@@ -126,9 +128,12 @@ impl Loader<'_> {
         let mut model = Mapping::new();
         for file in files {
             let (docs, source) = self.load_file(file, base_dir, env)?;
-            for doc in docs {
-                self.add_document(&mut model, doc, source, base_dir, env, depth)?;
-            }
+            self.including.push(file.clone());
+            let added = docs.into_iter().try_for_each(|doc| {
+                self.add_document(&mut model, doc, source, base_dir, env, depth)
+            });
+            self.including.pop();
+            added?;
         }
         Ok(match strip_tags(Value::Mapping(model)) {
             Value::Mapping(m) => m,

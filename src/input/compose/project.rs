@@ -60,6 +60,7 @@ pub fn resolve(request: &Request, fs: &dyn FileSystem) -> Result<Project, Compos
         unsupported: Vec::new(),
         warnings: found.warnings.clone(),
         outcome: Outcome::default(),
+        including: Vec::new(),
     };
     let model = loader.load_model(&found.files, &project_dir, &env, 0)?;
 
@@ -458,6 +459,34 @@ mod tests {
                 vec!["web".into(), "worker".into()]
             ]
         );
+    }
+
+    #[test]
+    fn include_cycles_end_quickly() {
+        let files = fs(&[(
+            "/p/compose.yaml",
+            "include: [compose.yaml, compose.yaml]\nservices: {}\n",
+        )]);
+        let start = std::time::Instant::now();
+        let e = resolve(&request(&[]), &files).unwrap_err();
+        assert_eq!(e.message, "include cycle: compose.yaml -> compose.yaml");
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("x-0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "x-{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        text.push_str("services: {}\n");
+        let files = fs(&[("/p/compose.yaml", text.as_str())]);
+        let start = std::time::Instant::now();
+        let _ = resolve(&request(&[]), &files);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
