@@ -59,6 +59,15 @@ fetch_bin() {
         done
     fi
     [ -x "$bin" ] || { echo "no compose binary at $bin (see $dir/apt.log)" >&2; return 1; }
+    # forky is Debian testing and moves on: a newer compose there is a new oracle, not this one.
+    found=$("$bin" version --short 2>/dev/null || true)
+    case "$found" in
+        "$1".*|v"$1".*) ;;
+        *)
+            echo "$suite now ships compose $found, not $1: record it as a new version" >&2
+            return 1
+            ;;
+    esac
     echo "$bin"
 }
 
