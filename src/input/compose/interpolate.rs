@@ -222,9 +222,11 @@ fn apply(
                 value.is_none()
             };
             if missing {
+                // The message is substituted too (`${A:?${B:-x} is needed}`).
+                let message = substitute_depth(argument, env, outcome, depth + 1)?;
                 Err(TemplateError::Required {
                     name: name.to_string(),
-                    message: argument.to_string(),
+                    message,
                 })
             } else {
                 Ok(value.unwrap_or_default())
@@ -389,6 +391,13 @@ mod tests {
             Err(TemplateError::Required {
                 name: "EMPTY".into(),
                 message: "set it".into()
+            })
+        );
+        assert_eq!(
+            sub("${UNSET:?${NOPE:-nested} msg}"),
+            Err(TemplateError::Required {
+                name: "UNSET".into(),
+                message: "nested msg".into()
             })
         );
         assert_eq!(
