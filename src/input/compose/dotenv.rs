@@ -18,6 +18,8 @@ pub fn parse(
     env: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, String>, ComposeError> {
     let mut vars: BTreeMap<String, String> = BTreeMap::new();
+    // An editor's byte-order mark is not part of the first name.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = text.lines().collect();
     let mut i = 0;
     while i < lines.len() {
@@ -197,6 +199,12 @@ mod tests {
         assert_eq!(vars["ESC"], "a\tb\\c\"d$e");
         assert_eq!(vars["H"], "a#b");
         assert_eq!(vars["SQ"], "a\\tb");
+    }
+
+    #[test]
+    fn byte_order_marks_and_crlf_line_ends() {
+        let vars = parse_ok("\u{feff}A=1\r\nB=\"two\"\r\n", &[]);
+        assert_eq!((vars["A"].as_str(), vars["B"].as_str()), ("1", "two"));
     }
 
     #[test]
