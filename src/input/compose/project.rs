@@ -47,9 +47,11 @@ pub fn resolve(request: &Request, fs: &dyn FileSystem) -> Result<Project, Compos
     };
     let found = discovery::discover(working_dir, &request.files, &pre_env, &start, fs)?;
     let project_dir = explicit_dir.unwrap_or_else(|| {
-        found.files[0]
-            .parent()
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        found
+            .files
+            .first()
+            .and_then(|f| f.parent())
+            .map_or_else(|| working_dir.clone(), Path::to_path_buf)
     });
     let env = project_env(request, &project_dir, fs)?;
 
@@ -64,62 +66,12 @@ pub fn resolve(request: &Request, fs: &dyn FileSystem) -> Result<Project, Compos
     };
     let model = loader.load_model(&found.files, &project_dir, &env, 0)?;
 
-    let profiles: Vec<String> = if request.profiles.is_empty() {
-        env.get("COMPOSE_PROFILES")
-            .map(|p| {
-                p.split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    } else {
-        request.profiles.clone()
-    };
+    let profiles = active_profiles(request, &env);
     let name = project_name(request, &env, &model, &project_dir)?;
     let default_context = project_dir.display().to_string();
 
-    let mut builds = Vec::new();
-    let mut images = BTreeMap::new();
-    let mut enabled = Vec::new();
-    if let Some(Value::Mapping(services)) = model.get("services") {
-        for (k, v) in services {
-            let service = key_text(k);
-            let Value::Mapping(svc) = v else { continue };
-            if !is_enabled(svc, &profiles) {
-                continue;
-            }
-            enabled.push(service.clone());
-            match extract::service_build(&service, svc, &default_context) {
-                Some(b) => builds.push(b),
-                None => {
-                    if let Some(image) = svc.get("image").and_then(scalars::scalar_text) {
-                        images.insert(service, image);
-                    }
-                }
-            }
-        }
-    }
-    builds.sort_by(|a, b| a.service.cmp(&b.service));
-    for b in &builds {
-        if b.dockerfile.is_some() && b.dockerfile_inline.is_some() {
-            let at = [
-                Seg::key("services"),
-                Seg::key(&b.service),
-                Seg::key("build"),
-                Seg::key("dockerfile_inline"),
-            ];
-            return Err(loader.merged_error(
-                &at,
-                format!(
-                    "service \"{}\" declares both dockerfile and dockerfile_inline, which exclude each other",
-                    b.service
-                ),
-                "keep one of them (a later file can drop the other with `dockerfile: !reset null`)",
-            ));
-        }
-    }
+    let (builds, images, enabled) = enabled_services(&model, &profiles, &default_context);
+    check_dockerfiles(&builds, &loader)?;
     if let Some(Value::Mapping(services)) = model.get("services") {
         check_depends_on(services, &enabled, &loader)?;
     }
@@ -143,6 +95,77 @@ pub fn resolve(request: &Request, fs: &dyn FileSystem) -> Result<Project, Compos
         unsupported,
         warnings,
     })
+}
+
+/// `--profile`, else `COMPOSE_PROFILES` (comma-separated, from the environment or `.env`).
+fn active_profiles(request: &Request, env: &BTreeMap<String, String>) -> Vec<String> {
+    if !request.profiles.is_empty() {
+        return request.profiles.clone();
+    }
+    env.get("COMPOSE_PROFILES")
+        .map(|p| {
+            p.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The services the active profiles enable: their builds (sorted by service), the images of
+/// those without a build, and all their names.
+fn enabled_services(
+    model: &Mapping,
+    profiles: &[String],
+    default_context: &str,
+) -> (Vec<ServiceBuild>, BTreeMap<String, String>, Vec<String>) {
+    let mut builds = Vec::new();
+    let mut images = BTreeMap::new();
+    let mut enabled = Vec::new();
+    if let Some(Value::Mapping(services)) = model.get("services") {
+        for (k, v) in services {
+            let service = key_text(k);
+            let Value::Mapping(svc) = v else { continue };
+            if !is_enabled(svc, profiles) {
+                continue;
+            }
+            enabled.push(service.clone());
+            match extract::service_build(&service, svc, default_context) {
+                Some(b) => builds.push(b),
+                None => {
+                    if let Some(image) = svc.get("image").and_then(scalars::scalar_text) {
+                        images.insert(service, image);
+                    }
+                }
+            }
+        }
+    }
+    builds.sort_by(|a, b| a.service.cmp(&b.service));
+    (builds, images, enabled)
+}
+
+/// `dockerfile` and `dockerfile_inline` exclude each other, also when given by different files.
+fn check_dockerfiles(builds: &[ServiceBuild], loader: &Loader) -> Result<(), ComposeError> {
+    for b in builds {
+        if b.dockerfile.is_some() && b.dockerfile_inline.is_some() {
+            let at = [
+                Seg::key("services"),
+                Seg::key(&b.service),
+                Seg::key("build"),
+                Seg::key("dockerfile_inline"),
+            ];
+            return Err(loader.merged_error(
+                &at,
+                format!(
+                    "service \"{}\" declares both dockerfile and dockerfile_inline, which exclude each other",
+                    b.service
+                ),
+                "keep one of them (a later file can drop the other with `dockerfile: !reset null`)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What builds refer to exists: each build secret is defined at the top level, each
