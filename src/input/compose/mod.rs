@@ -19,6 +19,27 @@
 //! - [`project`]: the pipeline, profiles, the project name, the checks on the merged model;
 //! - [`extract`] and [`model`]: the typed result and the build groups;
 //! - [`error`]: the error type, [`ComposeError`].
+//!
+//! ```
+//! use layercache::input::compose::{resolve, MemoryFs, Request};
+//!
+//! let fs = MemoryFs::new([(
+//!     "/p/compose.yaml",
+//!     "services:\n  app:\n    image: reg/app:${TAG:-dev}\n    build:\n      context: .\n      cache_from: [reg/app:cache]\n",
+//! )]);
+//! let request = Request {
+//!     working_dir: "/p".into(),
+//!     env: [("TAG".to_string(), "1.2".to_string())].into(),
+//!     ..Request::default()
+//! };
+//! let project = resolve(&request, &fs).unwrap();
+//! assert_eq!(project.name, "p");
+//! let app = &project.builds[0];
+//! assert_eq!(app.image.as_deref(), Some("reg/app:1.2"));
+//! assert_eq!(app.context, "/p");
+//! assert_eq!(app.dockerfile.as_deref(), Some("Dockerfile"));
+//! assert_eq!(app.cache_from, ["reg/app:cache"]);
+//! ```
 
 pub mod build_values;
 pub mod discovery;
@@ -44,7 +65,8 @@ pub mod yaml;
 pub use error::ComposeError;
 pub use fs::{FileSystem, MemoryFs, RealFs};
 pub use model::{
-    group_builds, BuildGroup, BuildSecret, Project, SecretSource, ServiceBuild, UnsupportedKey,
+    build_order, group_builds, BuildGroup, BuildSecret, Project, SecretSource, ServiceBuild,
+    UnsupportedKey,
 };
 pub use request::Request;
 pub use yaml::looks_like_compose;

@@ -164,6 +164,44 @@ pub fn group_builds(builds: &[ServiceBuild]) -> Vec<BuildGroup> {
     groups
 }
 
+/// The builds in an order where each comes after the services its `service:` contexts name
+/// (ties keep the order of `builds`). `Err` names a cycle (`a -> b -> a`): no order builds it.
+pub fn build_order(builds: &[ServiceBuild]) -> Result<Vec<&ServiceBuild>, String> {
+    fn visit<'a>(
+        b: &'a ServiceBuild,
+        builds: &'a [ServiceBuild],
+        done: &mut Vec<&'a str>,
+        path: &mut Vec<&'a str>,
+        out: &mut Vec<&'a ServiceBuild>,
+    ) -> Result<(), String> {
+        if done.contains(&b.service.as_str()) {
+            return Ok(());
+        }
+        if let Some(i) = path.iter().position(|s| *s == b.service) {
+            let mut cycle: Vec<&str> = path[i..].to_vec();
+            cycle.push(&b.service);
+            return Err(cycle.join(" -> "));
+        }
+        path.push(&b.service);
+        for dep in b.context_services() {
+            // A service without a build is pulled, not built: nothing to order.
+            if let Some(d) = builds.iter().find(|x| x.service == dep) {
+                visit(d, builds, done, path, out)?;
+            }
+        }
+        path.pop();
+        done.push(&b.service);
+        out.push(b);
+        Ok(())
+    }
+    let mut out = Vec::new();
+    let mut done = Vec::new();
+    for b in builds {
+        visit(b, builds, &mut done, &mut Vec::new(), &mut out)?;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +234,32 @@ mod tests {
                 vec!["base".to_string()],
                 vec!["c".to_string()]
             ]
+        );
+    }
+
+    #[test]
+    fn service_contexts_are_built_first() {
+        let mut app = build("app", "final");
+        app.additional_contexts
+            .insert("base".into(), "service:base".into());
+        let mut base = build("base", "base");
+        base.additional_contexts
+            .insert("tools".into(), "service:tools".into());
+        let tools = build("tools", "tools");
+        let builds = [app, base, tools];
+        let order: Vec<&str> = build_order(&builds)
+            .unwrap()
+            .iter()
+            .map(|b| b.service.as_str())
+            .collect();
+        assert_eq!(order, ["tools", "base", "app"]);
+        let mut looped = builds.clone();
+        looped[2]
+            .additional_contexts
+            .insert("app".into(), "service:app".into());
+        assert_eq!(
+            build_order(&looped).unwrap_err(),
+            "app -> base -> tools -> app"
         );
     }
 
