@@ -478,3 +478,31 @@ fn show_errors() {
         }
     }
 }
+
+#[test]
+fn every_corpus_file_reads_as_compose_and_no_layercache_spec_does() {
+    fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                yaml_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+                && path.file_name().is_some_and(|n| n != "case.yaml")
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut compose_files = Vec::new();
+    yaml_files(&corpus(), &mut compose_files);
+    assert!(compose_files.len() > 80, "{}", compose_files.len());
+    for f in &compose_files {
+        let text = std::fs::read_to_string(f).unwrap();
+        assert!(compose::looks_like_compose(&text), "{}", f.display());
+    }
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    for spec in ["single-stage/layercache.yml", "multi-stage/layercache.yml"] {
+        let text = std::fs::read_to_string(examples.join(spec)).unwrap();
+        assert!(!compose::looks_like_compose(&text), "{spec}");
+    }
+}
