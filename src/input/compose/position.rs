@@ -4,7 +4,8 @@
 //! serde_yaml keeps no positions in the values it returns, so the text is indexed again here:
 //! block mappings and block sequences as people write Compose files (indentation, `- ` items,
 //! quoted keys, block scalars skipped). Values inside flow collections (`{a: 1}`, `[a, b]`) are
-//! not indexed: a lookup then falls back to the nearest enclosing key that is. This never
+//! not indexed: a lookup then falls back to the nearest enclosing key that is. In a file of
+//! several YAML documents a path is found in the first document that writes it. This never
 //! fails: an odd file only gives coarser places.
 
 /// One step of a path: a mapping key or a sequence index.
