@@ -11,6 +11,8 @@ mod bad_input;
 mod ci;
 mod ci_config;
 mod cli;
+mod compose_oracle;
+mod compose_properties;
 mod doctor;
 mod e2e;
 mod injection;
