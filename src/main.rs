@@ -3,7 +3,7 @@ use layercache::cli::{Cli, Command};
 use layercache::commands;
 use layercache::error::Error;
 use layercache::options::{
-    ci_context, BuildOptions, CiOptions, DoctorOptions, Env, LintOptions, SpecOptions,
+    ci_context, BuildOptions, CiOptions, DoctorOptions, Env, InitOptions, LintOptions, SpecOptions,
 };
 use layercache::secrets::Secrets;
 use std::process::ExitCode;
@@ -43,6 +43,9 @@ fn run(cli: &Cli, env: &Env) -> Result<(), Error> {
         Command::Lint(args) => commands::lint(&LintOptions::new(file, args, env), env),
         Command::Doctor(args) => commands::doctor(&DoctorOptions::new(file, args, env), env),
         Command::Ci(args) => commands::ci(&CiOptions::new(file, args), env),
+        Command::Init(args) => commands::init(&InitOptions::new(file, args)),
+        Command::Completions(args) => commands::completions(args.shell),
+        Command::Man(args) => commands::man(args.command.as_deref()),
     }
 }
 
