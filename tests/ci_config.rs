@@ -101,6 +101,7 @@ fn schema_of(platform: &str) -> &'static str {
     match platform {
         "gitlab" => "vendor.gitlab-ci",
         "github" => "vendor.github-workflows",
+        "github-action" => "vendor.github-actions",
         _ => "vendor.circle-ci",
     }
 }
@@ -122,10 +123,11 @@ fn check_jsonschema() -> Option<Vec<&'static str>> {
     None
 }
 
-/// Validates each file against the platform's schema: a failure, or a missing validator under
-/// CI, fails the test; a missing validator elsewhere is a printed skip.
-fn validate(platform: &str, files: &[(String, String)]) {
-    let Some(validator) = check_jsonschema() else {
+/// The check-jsonschema command line, for validating `what`: a missing validator under CI
+/// fails the test; elsewhere it is a printed skip (`None`).
+pub(crate) fn validator(what: &str) -> Option<Vec<&'static str>> {
+    let found = check_jsonschema();
+    if found.is_none() {
         if std::env::var_os("CI").is_some() {
             panic!(
                 "check-jsonschema is missing, and under CI the schema checks must run\n  \
@@ -135,9 +137,17 @@ fn validate(platform: &str, files: &[(String, String)]) {
         use std::io::Write;
         let _ = writeln!(
             std::io::stderr(),
-            "skipped: check-jsonschema is not installed; {platform} jobs not validated against \
+            "skipped: check-jsonschema is not installed; {what} not validated against \
              the schema (python3 -m pip install check-jsonschema)"
         );
+    }
+    found
+}
+
+/// Validates each file against the platform's schema: a failure, or a missing validator under
+/// CI, fails the test; a missing validator elsewhere is a printed skip.
+pub(crate) fn validate(platform: &str, files: &[(String, String)]) {
+    let Some(validator) = validator(&format!("{platform} jobs")) else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");

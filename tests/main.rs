@@ -18,6 +18,7 @@ mod injection;
 mod lint;
 mod properties;
 mod report;
+mod schema;
 mod secrets;
 mod signals;
 mod strategies;
