@@ -596,7 +596,7 @@ fn init_writes_a_starter_spec_that_names_the_schema_and_the_stages() {
         text.contains("# image: "),
         "the CI's image is the default:\n{text}"
     );
-    if let Some(verdicts) = schema_verdicts(&[text.clone()]) {
+    if let Some(verdicts) = schema_verdicts(std::slice::from_ref(&text)) {
         assert_eq!(verdicts, [Verdict::Valid], "{text}");
     }
     // In CI it builds as written: the CI's image and tags, the builder cached on its own.
