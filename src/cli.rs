@@ -37,8 +37,17 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// The build spec [default: layercache.yml in the current folder, when present]
-    #[arg(short = 'f', long = "file", global = true, value_name = "PATH")]
+    /// The build spec [default: layercache.yml in the current folder, when present; an empty
+    /// LAYERCACHE_FILE means the default too]
+    #[arg(
+        short = 'f',
+        long = "file",
+        global = true,
+        value_name = "PATH",
+        env = "LAYERCACHE_FILE",
+        // Not clap's PathBuf parser, which refuses an empty value.
+        value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from)
+    )]
     pub file: Option<PathBuf>,
 
     /// More diagnostics on stderr (-v debug, -vv trace); RUST_LOG also works

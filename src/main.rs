@@ -33,7 +33,9 @@ fn main() -> ExitCode {
 
 /// Converts the command line once, then runs the command.
 fn run(cli: &Cli, env: &Env) -> Result<(), Error> {
-    let file = cli.file.as_deref();
+    // An empty path is none: `LAYERCACHE_FILE=""` (the GitLab component's default) means the
+    // default spec.
+    let file = cli.file.as_deref().filter(|p| !p.as_os_str().is_empty());
     match &cli.command {
         Command::Build(args) => commands::build(&BuildOptions::new(file, args, env)?, env),
         Command::Plan(args) => {

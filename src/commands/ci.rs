@@ -48,6 +48,19 @@ pub fn ci(opts: &CiOptions, env: &Env) -> Result<(), Error> {
     }
     // `-f` only for a spec other than ./layercache.yml, which `layercache build` finds itself.
     let flag = spec_text.filter(|s| Path::new(s) != Path::new(DEFAULT_SPEC));
+    if opts.component {
+        if platform != Platform::GitLab {
+            return Err(Error::input(format!(
+                "--component is for GitLab, whose CI/CD components are included by path; {} \
+                 has no such thing here",
+                platform.name()
+            ))
+            .hint(
+                "for GitHub Actions, use layercache's action (see README); or drop --component",
+            ));
+        }
+        return write_stdout(&ci_jobs::gitlab_component(flag, &source)?);
+    }
     if !opts.standalone {
         return write_stdout(&ci_jobs::default_job(platform, flag, &source)?);
     }

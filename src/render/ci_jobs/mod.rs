@@ -15,10 +15,12 @@
 use crate::error::Error;
 use crate::input::reference::is_loopback_registry;
 
+mod component;
 mod default_style;
 mod standalone;
 mod yaml;
 
+pub use component::{gitlab_component, COMPONENT, GITLAB_PROJECT};
 pub use default_style::default_job;
 use default_style::*;
 pub use standalone::{standalone_job, standalone_warnings};
