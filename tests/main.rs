@@ -14,6 +14,7 @@ mod cli;
 mod completions;
 mod doctor;
 mod e2e;
+mod github_action;
 mod gitlab_component;
 mod injection;
 mod lint;
