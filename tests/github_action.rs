@@ -636,3 +636,21 @@ fn digest_of_file(path: &str) -> String {
     let out = Command::new("sha256sum").arg(path).output().unwrap();
     String::from_utf8_lossy(&out.stdout)[..64].to_string()
 }
+
+/// The README's workflows (the action's example among them) are valid for GitHub.
+#[test]
+fn the_readmes_workflows_are_valid() {
+    let workflows: Vec<(String, String)> = crate::schema::readme_yaml()
+        .into_iter()
+        .filter(|(_, keys)| keys.iter().any(|k| k == "jobs") && keys.iter().any(|k| k == "on"))
+        .enumerate()
+        .map(|(i, (text, _))| (format!("readme-workflow-{i}"), text))
+        .collect();
+    assert!(
+        workflows
+            .iter()
+            .any(|(_, t)| t.contains("uses: layercache/layercache@v")),
+        "the action's example: {workflows:?}"
+    );
+    validate("github", &workflows);
+}

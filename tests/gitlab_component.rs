@@ -296,3 +296,16 @@ fn ci_gitlab_component_prints_the_include() {
         .status(2)
         .run();
 }
+
+/// The README's includes of the component are valid for GitLab.
+#[test]
+fn the_readmes_includes_are_valid() {
+    let includes: Vec<(String, String)> = crate::schema::readme_yaml()
+        .into_iter()
+        .filter(|(_, keys)| keys == &["include"])
+        .enumerate()
+        .map(|(i, (text, _))| (format!("readme-include-{i}"), text))
+        .collect();
+    assert_eq!(includes.len(), 2, "{includes:?}");
+    validate("gitlab", &includes);
+}

@@ -425,28 +425,39 @@ fn every_key_takes_the_types_the_code_takes() {
 // ---------------------------------------------------------------------------------------------
 // The specs people copy: the README's and examples/
 
-/// The README's YAML blocks that are specs: mappings whose keys are all spec keys.
-fn readme_specs() -> Vec<String> {
-    let mut specs = Vec::new();
+/// The README's ```yaml blocks, with their top-level keys (none when a block is no mapping).
+pub(crate) fn readme_yaml() -> Vec<(String, Vec<String>)> {
+    let mut blocks = Vec::new();
     let mut rest = README;
     while let Some(start) = rest.find("```yaml\n") {
         let body = &rest[start + "```yaml\n".len()..];
         let end = body.find("```").expect("a closed block");
         let text = &body[..end];
         rest = &body[end + 3..];
-        let Ok(serde_yaml::Value::Mapping(map)) = serde_yaml::from_str(text) else {
-            continue;
+        let keys = match serde_yaml::from_str(text) {
+            Ok(serde_yaml::Value::Mapping(map)) => map
+                .keys()
+                .filter_map(|k| k.as_str().map(String::from))
+                .collect(),
+            _ => Vec::new(),
         };
-        let is_spec = !map.is_empty()
-            && map.keys().all(|k| {
-                k.as_str()
-                    .is_some_and(|k| k == "images" || KEYS.contains(&k))
-            });
-        if is_spec {
-            specs.push(text.to_string());
-        }
+        blocks.push((text.to_string(), keys));
     }
-    specs
+    blocks
+}
+
+/// The README's YAML blocks that are specs: mappings whose keys are all spec keys.
+fn readme_specs() -> Vec<String> {
+    readme_yaml()
+        .into_iter()
+        .filter(|(_, keys)| {
+            !keys.is_empty()
+                && keys
+                    .iter()
+                    .all(|k| k == "images" || KEYS.contains(&k.as_str()))
+        })
+        .map(|(text, _)| text)
+        .collect()
 }
 
 #[test]
