@@ -13,7 +13,10 @@ if [ "${LAYERCACHE_KEEP_ENGINE:-0}" != 1 ]; then
     trap 'scripts/engine-down.sh >&2' EXIT
 fi
 
-command -v check-jsonschema >/dev/null || python3 -m pip install --quiet check-jsonschema  # tests/ci_config.rs
+# The schema checks (tests/ci_config.rs, schema.rs, github_action.rs, gitlab_component.rs), and
+# jq, which the GitHub Action's steps use (GitHub's runners have it; tests/github_action.rs).
+command -v check-jsonschema >/dev/null || python3 -m pip install --quiet check-jsonschema
+command -v jq >/dev/null || { apt-get update -qq && apt-get install -y -qq jq >/dev/null; } || true
 # The suites are modules of one test crate (tests/main.rs; Cargo.toml has autotests = false), so
 # a tests/*.rs without its `mod` line there would silently never run.
 for suite in tests/*.rs; do

@@ -60,7 +60,7 @@ pub struct EnvRead {
 /// What a standalone job is made of; `commands::ci` plans it.
 #[derive(Debug, Clone)]
 pub struct Standalone {
-    /// The spec's path as the job's checkout has it.
+    /// The spec's path as the job's checkout has it, or what the job builds without one.
     pub spec: String,
     /// The command that generates the job again.
     pub command: String,
