@@ -25,14 +25,17 @@ pub fn init(opts: &InitOptions) -> Result<(), Error> {
             Error::input(format!("--image {image}: {}", e.headline())).hint(e.hint.clone())
         })?;
     }
+    // As a plain `docker build` reads it (no build args, the build platform), only for its
+    // stages: a base left to a build arg is fine here.
     let df = input::read_dockerfile(
         &opts.dockerfile,
         "name the Dockerfile with --dockerfile PATH",
+        &input::dockerfile::GraphInputs {
+            allow_blank_base: true,
+            ..Default::default()
+        },
     )?;
-    let label = |i: usize| match &df.stages[i].name {
-        Some(name) => name.clone(),
-        None => format!("stage {i}"),
-    };
+    let label = |i: usize| df.stages[i].label();
     let last = df.stages.len() - 1;
     let needed = df.stages_for_target(last);
     let before: Vec<usize> = needed.into_iter().filter(|&i| i != last).collect();

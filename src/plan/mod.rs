@@ -120,6 +120,13 @@ fn plan_image(
         opts.caps.as_ref(),
     )?;
     tracing::info!("{}: {}", input.config.image, chosen.reason);
+    let path = input.config.dockerfile.display();
+    for w in &input.dockerfile.warnings {
+        warnings.push(format!("{path}:{}:{}: {}", w.line, w.column, w.message));
+    }
+    if chosen.strategy == (Strategy::Legacy { cache: false }) {
+        warnings.push(format!("{}: {}", input.config.image, chosen.reason));
+    }
     let mut plan = if chosen.strategy.exports_cache() {
         cache_export::plan_image(input, opts, chosen.strategy, warnings)?
     } else {
@@ -141,7 +148,7 @@ fn publish_refs(config: &ImageConfig) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dockerfile;
+    use crate::input::dockerfile;
     use crate::input::spec::{self, Overrides};
     use std::path::Path;
     use step::StepKind;
