@@ -676,6 +676,30 @@ fn init_handles_one_stage_unnamed_stages_and_bad_input() {
         .status(2)
         .stderr_has("cannot read the Dockerfile")
         .run();
+    // A spec in another folder names the Dockerfile from there.
+    let t = Test::new().file("sub/Dockerfile", MULTI_STAGE);
+    t.clone()
+        .args(&[
+            "-f",
+            "sub/layercache.yml",
+            "init",
+            "--dockerfile",
+            "sub/Dockerfile",
+        ])
+        .success()
+        .run();
+    let text = std::fs::read_to_string(t.path().join("sub/layercache.yml")).unwrap();
+    assert!(text.contains("\ndockerfile: Dockerfile\n"), "{text}");
+    t.args(&[
+        "-f",
+        "other/layercache.yml",
+        "init",
+        "--dockerfile",
+        "sub/Dockerfile",
+    ])
+    .status(2)
+    .stderr_has("this one is outside it")
+    .run();
     Test::new()
         .dockerfile(MULTI_STAGE)
         .args(&["init", "--image", "Bad/App"])

@@ -88,10 +88,11 @@ fn spec_relative(spec: &Path, dockerfile: &Path) -> Result<String, Error> {
         .map(String::from)
         .ok_or_else(|| {
             Error::input(format!(
-                "{}: the spec names its Dockerfile relative to its own folder, and {} is not in it",
+                "{}: a spec names its Dockerfile from its own folder ({}), and this one is \
+                 outside it",
                 dockerfile.display(),
-                spec.parent().unwrap_or(Path::new(".")).display()
+                folder.display()
             ))
-            .hint("run `layercache init` in the Dockerfile's folder")
+            .hint("write the spec beside the Dockerfile: -f DIR/layercache.yml --dockerfile DIR/Dockerfile")
         })
 }
