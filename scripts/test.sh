@@ -13,7 +13,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-command -v check-jsonschema >/dev/null || python3 -m pip install --quiet check-jsonschema  # tests/ci_config.rs
+# The schema checks (tests/ci_config.rs, schema.rs, github_action.rs, gitlab_component.rs), and
+# jq, which the GitHub Action's steps use (GitHub's runners have it; tests/github_action.rs).
+command -v check-jsonschema >/dev/null || python3 -m pip install --quiet check-jsonschema
+# shellcheck checks the action's scripts (tests/github_action.rs).
+for tool in jq shellcheck; do
+    command -v "$tool" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$tool" >/dev/null; } || true
+done
 # The suites are modules of one test crate (tests/main.rs; Cargo.toml has autotests = false), so
 # a tests/*.rs without its `mod` line there would silently never run.
 for suite in tests/*.rs; do

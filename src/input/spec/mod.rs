@@ -109,7 +109,16 @@ pub struct Overrides {
     pub fallback_tags: Vec<String>,
 }
 
-/// The spec keys, for error messages and suggestions. Keep in step with `RawImage`.
+/// Where the spec's JSON Schema (schemas/layercache.schema.json, this version's) is published:
+/// its `$id`, and what `layercache init` names in the `# yaml-language-server: $schema=` line.
+pub const SCHEMA_URL: &str = concat!(
+    "https://raw.githubusercontent.com/layercache/layercache/v",
+    env!("CARGO_PKG_VERSION"),
+    "/schemas/layercache.schema.json"
+);
+
+/// The spec keys, for error messages and suggestions. Keep in step with `RawImage` (and with
+/// schemas/layercache.schema.json: tests/schema.rs checks both ways).
 pub const KEYS: &[&str] = &[
     "image",
     "dockerfile",
