@@ -256,9 +256,15 @@ fn legacy_builder_pulls_its_cache_from_the_registry() {
         ];
         p.layercache(&build).ok().says("WITHOUT a cache");
         s.wipe(&repo);
+        // No cache image is pulled or named: what hits there is comes from the runner's own
+        // images (a wipe removes this repository's tags, not the legacy builder's local cache).
         let second = p.layercache(&build).ok();
         second.says("WITHOUT a cache");
-        assert_eq!(legacy_cache_hits(&second.output()), 0, "{}", second.dump());
+        assert!(
+            !second.output().contains(" pull ") && !second.output().contains("--cache-from"),
+            "{}",
+            second.dump()
+        );
         return;
     }
     let cases = [
@@ -428,7 +434,16 @@ fn plan_sh_script_caches_like_build() {
     p.layercache(&build.iter().map(String::as_str).collect::<Vec<_>>())
         .ok();
     let tags = registry_tags(&repo);
-    assert!(tags.contains(&"v1".into()) && tags.len() >= 3, "{tags:?}");
+    // Per-stage: two stage caches and the tag; registry cache: its one cache ref and the tag.
+    let least = if s.engine.expected_strategy() == "registry" {
+        2
+    } else {
+        3
+    };
+    assert!(
+        tags.contains(&"v1".into()) && tags.len() >= least,
+        "{tags:?}"
+    );
     assert_eq!(
         tags,
         registry_tags(&twin),

@@ -99,6 +99,11 @@ impl Step {
     /// A short human label: `build builder`, `push app:cache-builder`.
     pub fn label(&self) -> String {
         match self.kind {
+            // A buildx build that publishes in the same step says so.
+            StepKind::Build if self.args.iter().any(|a| a == "--push") => format!(
+                "build and push {}",
+                self.stage.as_deref().unwrap_or("image")
+            ),
             StepKind::Build => format!("build {}", self.stage.as_deref().unwrap_or("image")),
             StepKind::Reexport => format!("re-export {}", self.stage.as_deref().unwrap_or("image")),
             StepKind::Login => format!("login {}", self.reference.as_deref().unwrap_or("")),
