@@ -64,7 +64,7 @@ fn branch_caches_are_read_in_order_and_only_the_branch_is_written() {
     let r = "registry.gitlab.com/team/app";
     assert!(
         build.contains(&format!(
-            "--cache-from {r}:cache-builder-feature-login-page --cache-from {r}:cache-builder-main \
+            "--cache-from {r}:cache-builder-feature-login-page-1ab88ae7 --cache-from {r}:cache-builder-main \
              --cache-from {r}:cache-builder "
         )),
         "{build}"
@@ -73,8 +73,8 @@ fn branch_caches_are_read_in_order_and_only_the_branch_is_written() {
     assert_eq!(
         pushes,
         [
-            format!("push {r}:cache-builder-feature-login-page"),
-            format!("push {r}:cache-final-feature-login-page"),
+            format!("push {r}:cache-builder-feature-login-page-1ab88ae7"),
+            format!("push {r}:cache-final-feature-login-page-1ab88ae7"),
             format!("push {r}:v1"),
         ]
     );
@@ -263,14 +263,14 @@ fn under_ci_the_image_and_tags_default_to_the_cis() {
         "{pushes:?}"
     );
     assert!(
-        pushes.contains(&format!("push {r}:feature-login-page")),
+        pushes.contains(&format!("push {r}:feature-login-page-1ab88ae7")),
         "{pushes:?}"
     );
     // And without any spec at all, in a folder with a Dockerfile.
     gitlab(Test::new().dockerfile(MULTI).buildkit_client())
         .args(&["plan"])
         .success()
-        .stdout_has(&format!("--tag {r}:feature-login-page"))
+        .stdout_has(&format!("--tag {r}:feature-login-page-1ab88ae7"))
         .run();
     // A local run without an image says what to do.
     Test::new()
@@ -329,8 +329,8 @@ fn github_and_circleci_defaults_give_tags_and_the_cache_chain() {
         .env("GITHUB_REPOSITORY", "Octo/App")
         .args(&["plan"])
         .success()
-        .stdout_has(&format!("--tag {r}:abc123 --tag {r}:fix-thing"))
-        .stdout_has(&format!("--cache-from {r}:cache-builder-fix-thing --cache-from {r}:cache-builder-main --cache-from {r}:cache-builder "))
+        .stdout_has(&format!("--tag {r}:abc123 --tag {r}:fix-thing-96254658"))
+        .stdout_has(&format!("--cache-from {r}:cache-builder-fix-thing-96254658 --cache-from {r}:cache-builder-main --cache-from {r}:cache-builder "))
         .run();
     Test::new()
         .dockerfile(MULTI)

@@ -469,7 +469,7 @@ fn for_a_pull_request_the_action_pushes_nothing() {
     assert_eq!(run.outputs["digest"], "");
     assert_eq!(
         run.outputs["tags"],
-        format!("ghcr.io/octo/app:{SHA}\nghcr.io/octo/app:fix-thing")
+        format!("ghcr.io/octo/app:{SHA}\nghcr.io/octo/app:fix-thing-c82091c8")
     );
 }
 

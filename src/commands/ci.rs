@@ -199,6 +199,9 @@ fn script(
         reexport: true,
         login_flags: None,
         ci,
+        // The job decides nothing about forks: the script is written once, for every pipeline.
+        fork_push_refused: false,
+        keep_login: false,
     };
     let inputs = read_inputs(&opts, &recording)?;
     // The secrets' values are looked up to be masked, not read by the spec: not recorded.

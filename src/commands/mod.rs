@@ -76,6 +76,12 @@ fn make_plan(
     for w in &plan.warnings {
         eprintln!("warning: {w}");
     }
+    if opts.fork_push_refused {
+        eprintln!(
+            "note: this pipeline builds a change from a fork: caches are read, nothing is pushed \
+             (--allow-fork-push to push all the same)"
+        );
+    }
     Ok(plan)
 }
 
