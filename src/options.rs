@@ -71,6 +71,8 @@ pub struct SpecOptions {
     pub fork_push_refused: bool,
     /// `--keep-login`: no `docker logout` at the end.
     pub keep_login: bool,
+    /// The docker client's config folder, read for the logins made before the run.
+    pub docker_config: Option<PathBuf>,
 }
 
 impl SpecOptions {
@@ -135,6 +137,7 @@ impl SpecOptions {
             ci,
             fork_push_refused,
             keep_login: args.keep_login,
+            docker_config: crate::docker::config::config_dir(env),
         })
     }
 

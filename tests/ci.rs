@@ -123,8 +123,11 @@ fn a_failed_login_stops_everything() {
         .fail_on("login *")
         .args(&["build"])
         .status(1)
-        .step_count(1)
-        .stderr_has("step 1/8 failed: login registry.gitlab.com")
+        .steps(&[
+            "login --username gitlab-ci-token --password-stdin registry.gitlab.com",
+            "logout registry.gitlab.com",
+        ])
+        .stderr_has("step 1/9 failed: login registry.gitlab.com")
         .run();
     assert!(!all_but_stdin(&out).contains(PASSWORD));
 }
@@ -190,11 +193,11 @@ fn gitlab_steps_are_collapsible_sections() {
     let out = gitlab(multi())
         .args(&["build"])
         .success()
-        .stderr_has(":layercache_step_2[collapsed=true]\r\x1b[0K[2/8] build builder")
+        .stderr_has(":layercache_step_2[collapsed=true]\r\x1b[0K[2/9] build builder")
         .run();
     let starts = out.stderr.matches("section_start:").count();
     let ends = out.stderr.matches("section_end:").count();
-    assert_eq!((starts, ends), (8, 8), "{}", out.stderr);
+    assert_eq!((starts, ends), (9, 9), "{}", out.stderr);
 }
 
 #[test]
@@ -211,7 +214,7 @@ fn github_steps_are_groups_and_secrets_are_masked_by_the_runner_too() {
         .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
         .args(&["build"])
         .success()
-        .stderr_has("::group::[1/8] login ghcr.io")
+        .stderr_has("::group::[1/9] login ghcr.io")
         // The one place the value may appear: the runner's command to mask it, which it does
         // not print.
         .stdout_has("::add-mask::ghs_T0kenValue")

@@ -205,3 +205,246 @@ fn a_merge_request_from_a_fork_exports_no_cache_either() {
         .run();
     assert_eq!(out.steps_starting_with("push").len(), 4);
 }
+
+/// Tags in an order that puts moving ones first: the plan must not.
+const TAGGED: &str =
+    "image: registry.gitlab.com/team/app\ntags: [latest, feature, v1.2.0, abc123]\n";
+
+#[test]
+fn caches_and_immutable_tags_are_pushed_before_moving_tags() {
+    let out = gitlab("feature")
+        .spec(TAGGED)
+        .args(&["build"])
+        .success()
+        .run();
+    assert_eq!(
+        out.steps_starting_with("push"),
+        [
+            format!("push {R}:cache-builder-feature"),
+            format!("push {R}:cache-final-feature"),
+            format!("push {R}:v1.2.0"),
+            format!("push {R}:abc123"),
+            format!("push {R}:latest"),
+            format!("push {R}:feature"),
+        ]
+    );
+}
+
+#[test]
+fn a_push_failing_part_way_never_moves_latest() {
+    // The Nth push fails (N = 1..6): latest and the branch tag are pushed only when every
+    // cache ref and immutable tag was.
+    for n in 0..6 {
+        let out = gitlab("feature")
+            .spec(TAGGED)
+            .env("FAKE_DOCKER_FAIL", "push *")
+            .env("FAKE_DOCKER_FAIL_AFTER", &n.to_string())
+            .args(&["build", "--retries", "1"])
+            .status(1)
+            .stderr_has(&format!("failed: push {R}:"))
+            .run();
+        let pushes = out.steps_starting_with("push");
+        assert_eq!(pushes.len(), n + 1, "{pushes:?}");
+        let moved = pushes[..n]
+            .iter()
+            .any(|p| p.ends_with(":latest") || p.ends_with(":feature"));
+        assert_eq!(moved, n >= 5, "after {n} pushes: {pushes:?}");
+    }
+}
+
+#[test]
+fn the_exported_cache_build_pushes_immutable_tags_and_moving_tags_follow() {
+    let t = gitlab("feature")
+        .spec(TAGGED)
+        .engine("28.5.2", "containerd", "docker");
+    let out = t.clone().args(&["build"]).success().run();
+    let lines = out.lines();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[0].contains(&format!("--tag {R}:v1.2.0 --tag {R}:abc123 --file")),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].contains("--push") && !lines[0].contains(":latest"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[1..],
+        [
+            format!("buildx imagetools create --tag {R}:latest {R}:v1.2.0"),
+            format!("buildx imagetools create --tag {R}:feature {R}:v1.2.0"),
+        ]
+    );
+    // A failed build (the cache export or the push in it) moves nothing.
+    t.clone()
+        .env("FAKE_DOCKER_FAIL", "buildx build *")
+        .args(&["build"])
+        .status(1)
+        .step_count(1)
+        .run();
+    // Adding a moving tag is registry traffic: retried.
+    t.clone()
+        .env("FAKE_DOCKER_FAIL", "buildx imagetools *")
+        .env("FAKE_DOCKER_FAIL_TIMES", "1")
+        .args(&["build", "--retry-delay", "0"])
+        .success()
+        .step_count(4)
+        .run();
+    // The sh script has the same steps.
+    let script = t.clone().args(&["plan", "--format", "sh"]).success().run();
+    assert!(
+        script.stdout.contains(&format!(
+            "docker buildx imagetools create --tag {R}:latest {R}:v1.2.0"
+        )),
+        "{}",
+        script.stdout
+    );
+    // Only moving tags, or no push: nothing to order, all tags in the build.
+    let out = gitlab("feature")
+        .spec("image: registry.gitlab.com/team/app\ntags: [latest]\n")
+        .engine("28.5.2", "containerd", "docker")
+        .args(&["build"])
+        .success()
+        .step_count(1)
+        .run();
+    assert!(out.lines()[0].contains(&format!("--tag {R}:latest")));
+}
+
+/// GitLab's login variables on top of `gitlab(branch)`.
+fn gitlab_with_login(branch: &str) -> Test {
+    gitlab(branch)
+        .env("CI_REGISTRY", "registry.gitlab.com")
+        .env("CI_REGISTRY_USER", "gitlab-ci-token")
+        .env("CI_REGISTRY_PASSWORD", "glcbt-secret")
+        .spec("image: registry.gitlab.com/team/app\n")
+}
+
+const LOGIN: &str = "login --username gitlab-ci-token --password-stdin registry.gitlab.com";
+const LOGOUT: &str = "logout registry.gitlab.com";
+
+#[test]
+fn the_run_logs_out_of_the_registry_it_logged_in_to() {
+    let out = gitlab_with_login("feature")
+        .args(&["build"])
+        .success()
+        .run();
+    let lines = out.lines();
+    assert_eq!(lines.first().map(String::as_str), Some(LOGIN));
+    assert_eq!(lines.last().map(String::as_str), Some(LOGOUT));
+    assert_eq!(lines.iter().filter(|l| l.starts_with("logout")).count(), 1);
+    // --keep-login keeps it.
+    let out = gitlab_with_login("feature")
+        .args(&["build", "--keep-login"])
+        .success()
+        .run();
+    assert!(out.steps_starting_with("logout").is_empty());
+}
+
+#[test]
+fn the_logout_runs_after_a_failure_and_its_own_failure_is_only_a_warning() {
+    // A push fails: the run stops, and still logs out.
+    let out = gitlab_with_login("feature")
+        .env("FAKE_DOCKER_FAIL", "push *")
+        .args(&["build", "--retries", "1"])
+        .status(1)
+        .run();
+    let lines = out.lines();
+    assert_eq!(lines.last().map(String::as_str), Some(LOGOUT), "{lines:?}");
+    assert_eq!(out.steps_starting_with("push").len(), 1);
+    // A failed login: nothing built, the logout still runs (harmless when not logged in).
+    gitlab_with_login("feature")
+        .env("FAKE_DOCKER_FAIL", "login *")
+        .args(&["build"])
+        .status(1)
+        .steps(&[LOGIN, LOGOUT])
+        .run();
+    // A failed logout does not fail a good run.
+    gitlab_with_login("feature")
+        .env("FAKE_DOCKER_FAIL", "logout *")
+        .args(&["build"])
+        .success()
+        .stderr_has("warning: logout registry.gitlab.com failed")
+        .run();
+}
+
+#[test]
+fn a_registry_the_user_was_logged_in_to_is_left_logged_in() {
+    let t = gitlab_with_login("feature");
+    std::fs::create_dir_all(t.path().join(".docker")).unwrap();
+    std::fs::write(
+        t.path().join(".docker/config.json"),
+        r#"{"auths": {"registry.gitlab.com": {"auth": "dXNlcjpwYXNz"}}}"#,
+    )
+    .unwrap();
+    let out = t.clone().args(&["build"]).success().run();
+    assert_eq!(out.lines()[0], LOGIN);
+    assert!(out.steps_starting_with("logout").is_empty());
+    // Another registry in the config changes nothing.
+    std::fs::write(
+        t.path().join(".docker/config.json"),
+        r#"{"auths": {"https://index.docker.io/v1/": {}}}"#,
+    )
+    .unwrap();
+    let out = t.args(&["build"]).success().run();
+    assert_eq!(out.steps_starting_with("logout"), [LOGOUT]);
+}
+
+#[test]
+fn an_interrupted_run_logs_out_before_it_exits() {
+    use std::time::{Duration, Instant};
+    // Bound: the folder lives as long as the test.
+    let test = gitlab_with_login("feature")
+        .env("FAKE_DOCKER_SLEEP", "30")
+        .args(&["build"]);
+    let (mut child, record) = test.spawn();
+    // Wait for the build to start (the fake docker marks it), then SIGTERM layercache.
+    let until = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_dir(&record)
+        .map(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().ends_with(".started"))
+        })
+        .unwrap_or(false)
+    {
+        assert!(Instant::now() < until, "the build never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143));
+    let calls: Vec<String> = crate::support::read_calls(&record)
+        .into_iter()
+        .filter(|c| !c.is_probe())
+        .map(|c| c.line())
+        .collect();
+    assert_eq!(calls.first().map(String::as_str), Some(LOGIN));
+    assert_eq!(calls.last().map(String::as_str), Some(LOGOUT), "{calls:?}");
+    assert!(calls.iter().all(|c| !c.starts_with("push")), "{calls:?}");
+}
+
+#[test]
+fn the_sh_script_logs_out_on_exit_also_after_a_failure() {
+    let t = gitlab_with_login("feature");
+    let script = t
+        .clone()
+        .args(&["plan", "--format", "sh"])
+        .success()
+        .stdout_has("trap lc_logout EXIT")
+        .stdout_has("docker logout registry.gitlab.com || true")
+        .run()
+        .stdout;
+    let built = t.clone().args(&["build"]).success().run();
+    let by_sh = t.clone().success().run_sh(&script);
+    assert_eq!(by_sh.lines(), built.lines());
+    let failed = t
+        .env("FAKE_DOCKER_FAIL", "push *")
+        .status(1)
+        .run_sh(&script);
+    assert_eq!(failed.lines().last().map(String::as_str), Some(LOGOUT));
+}
