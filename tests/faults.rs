@@ -448,3 +448,38 @@ fn the_sh_script_logs_out_on_exit_also_after_a_failure() {
         .run_sh(&script);
     assert_eq!(failed.lines().last().map(String::as_str), Some(LOGOUT));
 }
+
+#[test]
+fn a_run_stopped_part_way_lists_what_it_pushed_and_what_not() {
+    gitlab("feature")
+        .spec(TAGGED)
+        .env("FAKE_DOCKER_FAIL", "push *")
+        .env("FAKE_DOCKER_FAIL_AFTER", "2")
+        .args(&["build", "--retries", "1"])
+        .status(1)
+        .stderr_has(&format!(
+            "pushed: {R}:cache-builder-feature, {R}:cache-final-feature\n\
+             not pushed: {R}:v1.2.0, {R}:abc123, {R}:latest, {R}:feature\n"
+        ))
+        .stderr_has("hint: check that the registry registry.gitlab.com is reachable")
+        .run();
+    // The exported-cache build failing: nothing, its cache included.
+    gitlab("feature")
+        .spec(TAGGED)
+        .engine("28.5.2", "containerd", "docker")
+        .env("FAKE_DOCKER_FAIL", "buildx build *")
+        .args(&["build"])
+        .status(1)
+        .stderr_has(&format!(
+            "pushed: nothing\nnot pushed: {R}:buildcache-feature, {R}:v1.2.0, {R}:abc123, \
+             {R}:latest, {R}:feature\n"
+        ))
+        .run();
+    // A run that pushed everything says nothing of the kind.
+    gitlab("feature")
+        .spec(TAGGED)
+        .args(&["build"])
+        .success()
+        .stderr_lacks("not pushed:")
+        .run();
+}
