@@ -7,13 +7,15 @@
 //! Each test holds the engine lock for its whole run, because the wipe is global to the engine.
 //! Short sleeps stand in for slow steps, to keep the whole file within a few minutes.
 
+mod faults;
+
 use crate::support::engine::{
     buildkit_steps, legacy_cache_hits, legacy_steps, planned_push_tags, registry_tags, start,
     step_runs, work_steps, Project, Run, Session,
 };
 
 /// One stage; the slow step comes after a COPY, so only a registry cache can save it on a new runner.
-const SINGLE_STAGE: &str = "\
+pub(crate) const SINGLE_STAGE: &str = "\
 FROM {BASE}
 ENV E2E_RUN={RUN}
 WORKDIR /app

@@ -16,6 +16,7 @@ mod compose_oracle;
 mod compose_properties;
 mod doctor;
 mod e2e;
+mod faults;
 mod github_action;
 mod gitlab_component;
 mod injection;

@@ -118,6 +118,25 @@ pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts, style: Log
             }
         }
     }
+    // The logouts, whatever happened above: after a failure, and after an interrupt too (no
+    // signal is forwarded to them; a second one does not stop them either).
+    let first = total - plan.logouts.len();
+    let undisturbed = Interrupts::none();
+    for (i, step) in plan.logouts.iter().enumerate() {
+        let header = format!("[{}/{total}] {}", first + i + 1, step.label());
+        let _ = writeln!(log, "{}", style.open(first + i + 1, &header));
+        let result = StepOutcome {
+            position: first + i,
+            ..run_step(step, log, &undisturbed)
+        };
+        if let Some(close) = style.close(first + i + 1) {
+            let _ = writeln!(log, "{close}");
+        }
+        if let Status::Tolerated { reason } = &result.status {
+            let _ = writeln!(log, "warning: {} failed: {reason}", step.label());
+        }
+        outcome.steps.push(result);
+    }
     outcome.failure = match failures.len() {
         0 => None,
         1 => failures.pop(),

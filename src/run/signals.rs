@@ -29,6 +29,14 @@ impl Interrupts {
         Ok(Interrupts { child, received })
     }
 
+    /// One that never receives anything: for the clean-up steps that must run to their end.
+    pub(crate) fn none() -> Interrupts {
+        Interrupts {
+            child: Arc::new(AtomicI32::new(0)),
+            received: Arc::new(AtomicI32::new(0)),
+        }
+    }
+
     pub(crate) fn received(&self) -> Option<i32> {
         match self.received.load(Ordering::SeqCst) {
             0 => None,
