@@ -23,6 +23,8 @@ pub struct Inputs {
     pub images: Vec<ImageInput>,
     /// The spec's path, or `command-line flags`.
     pub source: String,
+    /// The spec's `jobs:`, when it sets it.
+    pub jobs: Option<usize>,
 }
 
 /// Reads the spec at `file` (or, without one, the flags alone) and the Dockerfiles. `env`
@@ -32,19 +34,23 @@ pub fn read_inputs(
     overrides: &Overrides,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Inputs, Error> {
-    let (configs, source) = match file {
+    let (spec, source) = match file {
         Some(path) => (
-            spec::load(path, env, overrides)?,
+            spec::load_spec(path, env, overrides)?,
             path.display().to_string(),
         ),
         None => (
-            spec::from_overrides(overrides)?,
+            spec::Spec {
+                images: spec::from_overrides(overrides)?,
+                jobs: None,
+            },
             "command-line flags".to_string(),
         ),
     };
     Ok(Inputs {
-        images: read_dockerfiles(configs)?,
+        images: read_dockerfiles(spec.images)?,
         source,
+        jobs: spec.jobs,
     })
 }
 

@@ -41,6 +41,14 @@ pub(crate) fn plan_image(
     if target != df.stages.len().saturating_sub(1) {
         args.extend(["--target".into(), stage_target_name(df, target)]);
     }
+    // One build for every platform, and one cache: a single-node builder (the docker driver
+    // always is one) solves all platforms in one session, and its mode=max export holds every
+    // platform's records. Only a multi-node builder exports each node's cache to the same ref,
+    // the last one winning (docker/buildx#1044, confirmed upstream as a multi-node problem;
+    // moby/buildkit#2758); the e2e test checks that a wiped runner hits for both platforms.
+    if !config.platforms.is_empty() {
+        args.extend(["--platform".into(), config.platforms.join(",")]);
+    }
     for from in cache.from() {
         args.extend(["--cache-from".into(), from]);
     }
@@ -65,6 +73,7 @@ pub(crate) fn plan_image(
     args.push(config.context.display().to_string());
 
     let step = |kind: StepKind, program: &str, args: Vec<String>| Step {
+        after: Vec::new(),
         kind,
         program: program.to_string(),
         args,
@@ -80,7 +89,9 @@ pub(crate) fn plan_image(
     };
     let mut steps = vec![step(StepKind::Build, &opts.docker, args)];
     if let Cache::Local { dir } = &cache {
-        steps.push(step(StepKind::SaveCache, "sh", replace_dir(dir)));
+        let mut save = step(StepKind::SaveCache, "sh", replace_dir(dir));
+        save.after = vec![0];
+        steps.push(save);
     }
     Ok(ImagePlan {
         name: config.image.to_string(),
@@ -90,6 +101,8 @@ pub(crate) fn plan_image(
         targets: vec![target],
         cache_refs: vec![cache.written()],
         steps,
+        after: Vec::new(),
+        platforms: config.platforms.clone(),
     })
 }
 

@@ -9,6 +9,7 @@ use crate::input::ci::{CiContext, Login};
 /// `docker login --password-stdin`: the password goes from its variable to docker's stdin.
 pub(crate) fn login_step(login: &Login, opts: &Options, builder: Builder) -> Step {
     Step {
+        after: Vec::new(),
         kind: StepKind::Login,
         program: opts.docker.clone(),
         args: [

@@ -9,6 +9,7 @@
 
 pub mod builder;
 mod cache_export;
+pub mod concurrency;
 pub mod logins;
 mod per_stage;
 mod refs;
@@ -40,6 +41,10 @@ pub struct Options {
     pub retry: Retry,
     /// With several images, finish the others after one fails (and still exit non-zero).
     pub keep_going: bool,
+    /// `--jobs` or the spec's `jobs:`: docker commands at once; `None`: the default.
+    pub jobs: Option<usize>,
+    /// The machine's cores, for the default of `jobs` (`concurrency::default_jobs`).
+    pub parallelism: usize,
     /// Per-stage inline caches: build each stage a second time from the local cache before
     /// pushing, where the engine would drop records (see `StageBuild::reexport_args`); false
     /// with `--no-reexport`.
@@ -55,6 +60,8 @@ pub struct Options {
 pub struct Plan {
     pub builder: Builder,
     pub keep_going: bool,
+    /// At most this many docker commands run at once (1: one after another, in plan order).
+    pub jobs: usize,
     /// `docker login` steps, run before any image; a failure stops everything.
     pub logins: Vec<Step>,
     pub images: Vec<ImagePlan>,
@@ -76,6 +83,11 @@ pub struct ImagePlan {
     /// the one cache ref (folder, scope) of an exported cache.
     pub cache_refs: Vec<String>,
     pub steps: Vec<Step>,
+    /// The images (indices into `Plan::images`) whose every step must have succeeded before
+    /// this image's first step: those its Dockerfile builds on (see `concurrency`).
+    pub after: Vec<usize>,
+    /// The platforms built (`--platform`), empty for the engine's own.
+    pub platforms: Vec<String>,
 }
 
 impl Plan {
@@ -90,10 +102,17 @@ impl Plan {
 pub fn plan(images: &[ImageInput], opts: &Options) -> Result<Plan, Error> {
     let (builder, _) = builder::choose(opts.builder, opts.caps.as_ref());
     let mut warnings = Vec::new();
-    let images = images
+    let mut planned = images
         .iter()
         .map(|input| plan_image(input, opts, &mut warnings))
         .collect::<Result<Vec<_>, _>>()?;
+    let dependencies = concurrency::image_dependencies(images, &planned)?;
+    for (plan, after) in planned.iter_mut().zip(dependencies) {
+        plan.after = after;
+    }
+    let jobs = opts.jobs.unwrap_or_else(|| {
+        concurrency::default_jobs(opts.parallelism, planned.iter().map(|i| i.strategy))
+    });
     let logins = opts
         .logins
         .iter()
@@ -102,8 +121,9 @@ pub fn plan(images: &[ImageInput], opts: &Options) -> Result<Plan, Error> {
     Ok(Plan {
         builder,
         keep_going: opts.keep_going,
+        jobs,
         logins,
-        images,
+        images: planned,
         warnings,
     })
 }
@@ -113,11 +133,12 @@ fn plan_image(
     opts: &Options,
     warnings: &mut Vec<String>,
 ) -> Result<ImagePlan, Error> {
-    let chosen = strategy::choose(
+    let chosen = strategy::choose_for_platforms(
         input.config.strategy,
         opts.builder,
         opts.reexport,
         opts.caps.as_ref(),
+        input.config.platforms.len(),
     )?;
     tracing::info!("{}: {}", input.config.image, chosen.reason);
     let mut plan = if chosen.strategy.exports_cache() {
@@ -173,6 +194,8 @@ mod tests {
             caps: None,
             retry: Retry::ONCE,
             keep_going: false,
+            jobs: None,
+            parallelism: 2,
             reexport: false,
             branch: None,
             default_branch: None,
