@@ -11,6 +11,7 @@ mod bad_input;
 mod ci;
 mod ci_config;
 mod cli;
+mod concurrency;
 mod doctor;
 mod e2e;
 mod injection;

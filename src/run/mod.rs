@@ -318,12 +318,16 @@ pub fn run(
         })
         .map(|(_, image)| image.name.as_str())
         .collect();
-    let failed_images = image_failed.iter().filter(|f| **f).count();
+    let failed_images = image_failed.iter().filter(|f| **f).count() - skipped.len();
+    let not_started = match skipped.len() {
+        0 => String::new(),
+        k => format!(", {k} not built"),
+    };
     let mut message = match failures.len() {
         0 => None,
         1 if skipped.is_empty() => failures.pop(),
         _ => Some(format!(
-            "{failed_images} of {} images failed:\n{}",
+            "{failed_images} of {} images failed{not_started}:\n{}",
             plan.images.len(),
             failures
                 .iter()
@@ -523,6 +527,11 @@ fn run_once(
             }
         },
     };
+    if interrupts.halted() {
+        // Stopped between the decision to start and now: a command killed at once is no use.
+        let reason = "not started: the run is stopping".to_string();
+        return (Status::Failed { reason }, Vec::new());
+    }
     let mut command = crate::docker::step_command(step);
     tracing::debug!(argv = ?step.argv(), env = ?step.env, "spawning");
     let (status, (output, errors)) = match command.spawn() {
