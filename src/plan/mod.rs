@@ -445,4 +445,82 @@ mod tests {
         let local = plan(&[input("image: app\npush: false\n", MULTI)], &o).unwrap();
         assert!(local.steps().all(|s| s.kind != StepKind::Reexport));
     }
+
+    #[test]
+    fn a_diamond_waits_only_for_what_each_stage_needs() {
+        let df = "FROM alpine AS base\nFROM base AS left\nRUN a\nFROM base AS right\nRUN b\n\
+                  FROM left AS final\nCOPY --from=right /x /x\n";
+        let mut o = opts(Builder::BuildKit);
+        o.reexport = true;
+        let p = plan(&[input("image: app\n", df)], &o).unwrap();
+        let after: Vec<(String, Vec<usize>)> = p.images[0]
+            .steps
+            .iter()
+            .map(|s| (s.label(), s.after.clone()))
+            .collect();
+        let expected: Vec<(String, Vec<usize>)> = [
+            ("build base", vec![]),
+            ("re-export base", vec![0]),
+            // The branches: each after the base (its re-export), not after each other.
+            ("build left", vec![1]),
+            ("re-export left", vec![2]),
+            ("build right", vec![1]),
+            ("re-export right", vec![4]),
+            ("build final", vec![1, 3, 5]),
+            ("re-export final", vec![6]),
+            // Pushes after every build, one after another.
+            ("push app:cache-base", vec![1, 3, 5, 7]),
+            ("push app:cache-left", vec![8]),
+            ("push app:cache-right", vec![9]),
+            ("push app:cache-final", vec![10]),
+            ("push app:latest", vec![11]),
+        ]
+        .into_iter()
+        .map(|(l, a)| (l.to_string(), a))
+        .collect();
+        assert_eq!(after, expected);
+        assert!(concurrency::runs_concurrently(&p));
+        let chain = plan(&[input("image: app\n", MULTI)], &o).unwrap();
+        assert!(!concurrency::runs_concurrently(&chain));
+    }
+
+    #[test]
+    fn images_wait_for_the_images_they_are_built_from() {
+        let base = input("image: localhost:5000/base\n", "FROM busybox\nRUN x\n");
+        let app = input(
+            "image: localhost:5000/app\nbuild_args: {REG: 'localhost:5000'}\n",
+            "ARG REG=elsewhere\nFROM ${REG}/base:v1 AS b\nFROM busybox\nCOPY --from=b /x /x\n",
+        );
+        let hub = input("image: busybox\n", "FROM scratch\n");
+        let p = plan(&[app, base, hub], &opts(Builder::BuildKit)).unwrap();
+        // `busybox` is the hub's image of the spec: both FROM lines name it.
+        assert_eq!(p.images[0].after, [1, 2]);
+        assert_eq!(p.images[1].after, [2]);
+        assert!(p.images[2].after.is_empty());
+        assert_eq!(concurrency::levels(&p.images), [vec![2], vec![1], vec![0]]);
+    }
+
+    #[test]
+    fn one_platform_goes_to_every_stage_build() {
+        let p = plan(
+            &[input(
+                "image: app\nplatforms: [linux/arm64]\npush: false\n",
+                MULTI,
+            )],
+            &opts(Builder::BuildKit),
+        )
+        .unwrap();
+        assert!(lines(&p)
+            .iter()
+            .all(|l| l.contains("--platform linux/arm64 ")));
+        let e = plan(
+            &[input(
+                "image: app\nplatforms: [linux/arm64, linux/amd64]\nstrategy: inline\n",
+                MULTI,
+            )],
+            &opts(Builder::BuildKit),
+        )
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+    }
 }
