@@ -2,11 +2,33 @@
 # Bring up a real Docker engine and a local registry for layercache's end-to-end tests.
 #
 #   eval "$(scripts/engine-up.sh)"          # or: scripts/engine-up.sh >/dev/null; . "$STATE/engine.env"
+#   LAYERCACHE_ENGINE=28.5-containerd scripts/engine-up.sh
+#
+# One engine set-up at a time, chosen by LAYERCACHE_ENGINE (default 20.10):
+#   20.10            Debian 12's docker.io 20.10 (dockerd's default socket, data-root and pid file;
+#                    an engine that already answers `docker info` is used instead, as before)
+#   20.10-tls        the same dockerd as GitLab's docker:dind runs it: tcp://127.0.0.1:2376 with
+#                    --tlsverify, certificates made here with openssl (DOCKER_CERT_PATH)
+#   26.1-classic     dockerd 26.1.5 from Debian trixie, classic overlay2 image store
+#   26.1-containerd  the same with the containerd image store (containerd snapshotter)
+#   28.5-classic     dockerd 28.5.2 from Debian forky, classic overlay2 image store
+#   28.5-containerd  the same with the containerd image store
+# Every set-up but 20.10 runs on its own socket (or port), data-root, exec-root and pid file,
+# all in $STATE/engines/NAME, so it never touches another engine. The trixie and forky packages
+# are downloaded with a private apt list and unpacked (never installed) into $STATE/pkgs/SUITE,
+# once: a second bring-up installs nothing. Their buildx and compose plugins go in the engine's
+# own DOCKER_CONFIG ($STATE/engines/NAME/docker-config/cli-plugins).
+# If another engine set-up of ours is up, this script says so and exits 1: run
+# scripts/engine-down.sh first (scripts/e2e-matrix.sh does).
 #
 # Idempotent: a second run reuses what the first started (and installs nothing).
 # State lives in ${LAYERCACHE_ENGINE_DIR:-/tmp/layercache-engine}: pid files (only of processes
-# this script started), logs, the registry's config and storage, and engine.env.
-# Only the `export ...` lines go to stdout; every progress message goes to stderr.
+# this script started), logs, the registry's config and storage (shared by all engine set-ups),
+# the package cache, the engines' folders, and engine.env.
+# Only the `export ...` lines go to stdout; every progress message goes to stderr. They set
+# LAYERCACHE_ENGINE, DOCKER_HOST, DOCKER_CONFIG, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH (empty
+# where the engine does not use TLS: docker reads an empty one as unset), and the LAYERCACHE_E2E*
+# variables tests/e2e_support reads.
 # scripts/engine-down.sh stops what this script started.
 set -euo pipefail
 
@@ -21,19 +43,57 @@ T0=$(date +%s)
 log() { printf '[engine-up %3ss] %s\n' "$(($(date +%s) - T0))" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# ---------------------------------------------------------------- process helpers, engine names
+# pid_alive, read_pidfile, engine_known, engine_suite, engine_store, engine_dir, ALL_ENGINES
+# shellcheck source=scripts/engine-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/engine-lib.sh"
+
+ENGINE="${LAYERCACHE_ENGINE:-20.10}"
+engine_known "$ENGINE" || die "unknown LAYERCACHE_ENGINE=$ENGINE (one of: $ALL_ENGINES)"
+case "$STATE" in *[[:space:]]*) die "the state dir must not contain spaces: $STATE" ;; esac
+
 # One engine-up at a time per state dir. Daemons started below close fd 9, so they do not hold it.
 exec 9>"$STATE/.lock"
 flock 9
 
-DOCKERD_BIN=/usr/sbin/dockerd
+SUITE=$(engine_suite "$ENGINE")
+STORE=$(engine_store "$ENGINE")
+E=$(engine_dir "$STATE" "$ENGINE")
+PKG="$STATE/pkgs/$SUITE"
+mkdir -p "$E"
+
 REGISTRY_BIN=/usr/bin/docker-registry
 BASE_REPO=layercache/base
 BASE_TAG=1
+TLS_PORT=2376
+# Where the trixie and forky packages come from (the suites are added to this URL).
+DEBIAN_MIRROR="${LAYERCACHE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
-# ---------------------------------------------------------------- process helpers
-# pid_alive, read_pidfile
-# shellcheck source=scripts/engine-lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/engine-lib.sh"
+# Where each engine listens, keeps its pid file and its runtime state.
+case "$ENGINE" in
+    20.10)
+        # Today's behaviour: dockerd's own defaults, so that `docker` works without DOCKER_HOST.
+        DOCKERD_BIN=/usr/sbin/dockerd
+        DOCKERD_PIDFILE=/var/run/docker.pid
+        DOCKERD_SOCK=/var/run/docker.sock
+        EXEC_ROOT=/var/run/docker
+        ENGINE_HOST=unix:///var/run/docker.sock
+        ;;
+    20.10-tls)
+        DOCKERD_BIN=/usr/sbin/dockerd
+        DOCKERD_PIDFILE="$E/docker.pid"
+        DOCKERD_SOCK=""
+        EXEC_ROOT="$E/exec"
+        ENGINE_HOST="tcp://127.0.0.1:$TLS_PORT"
+        ;;
+    *)
+        DOCKERD_BIN="$PKG/root/usr/sbin/dockerd"
+        DOCKERD_PIDFILE="$E/docker.pid"
+        DOCKERD_SOCK="$E/docker.sock"
+        EXEC_ROOT="$E/exec"
+        ENGINE_HOST="unix://$E/docker.sock"
+        ;;
+esac
 
 # ---------------------------------------------------------------- http helpers
 # http_get URL_PATH PORT: body of GET http://127.0.0.1:PORT/PATH (curl, else bash /dev/tcp).
@@ -73,11 +133,25 @@ port_in_use() { (exec 5<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # ---------------------------------------------------------------- docker client
 engine_answers() { timeout 15 "$1" info >/dev/null 2>&1; }
 
-# The client used to talk to the engine (info, import, push): Debian's if present.
+# The 20.10 set-up's client for info, import and push: Debian's if present.
 pick_cli() {
     if [ -x /usr/bin/docker ]; then echo /usr/bin/docker
     elif command -v docker >/dev/null 2>&1; then command -v docker
     else echo ""; fi
+}
+
+# Our own earlier exports (another engine set-up's socket, config or certificates) must not
+# steer the search for an engine that already runs: drop the ones that point into $STATE.
+scrub_own_env() {
+    case "${DOCKER_HOST:-}" in *"$STATE"*) unset DOCKER_HOST ;; esac
+    case "${DOCKER_CONFIG:-}" in *"$STATE"*) unset DOCKER_CONFIG ;; esac
+    case "${DOCKER_CERT_PATH:-}" in
+        *"$STATE"*) unset DOCKER_CERT_PATH DOCKER_TLS_VERIFY DOCKER_HOST ;;
+    esac
+    [ -n "${DOCKER_HOST:-}" ] || unset DOCKER_HOST
+    [ -n "${DOCKER_TLS_VERIFY:-}" ] || unset DOCKER_TLS_VERIFY
+    [ -n "${DOCKER_CERT_PATH:-}" ] || unset DOCKER_CERT_PATH
+    [ -n "${DOCKER_CONFIG:-}" ] || unset DOCKER_CONFIG
 }
 
 existing_engine() {
@@ -97,13 +171,15 @@ buildkit_candidates() {
     if [ -n "$path_docker" ] && [ "$path_docker" != /usr/bin/docker ]; then echo "$path_docker"; fi
 }
 
-# ---------------------------------------------------------------- install
+# ---------------------------------------------------------------- install (Debian 12)
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
+# ensure_packages NEED_ENGINE: Debian 12's docker.io (dockerd 20.10, its client, runc for every
+# engine set-up, iptables), docker-registry and busybox-static; openssl for the TLS set-up.
 ensure_packages() {
     local need_engine="$1" missing=() p
     if [ "$need_engine" = 1 ]; then
-        { [ -x "$DOCKERD_BIN" ] && [ -x /usr/bin/docker ]; } || missing+=(docker.io)
+        { [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] && [ -x /usr/sbin/runc ]; } || missing+=(docker.io)
     elif [ ! -x /usr/bin/docker ]; then
         # An engine already runs; we still want a client that builds with BuildKit.
         local d; d=$(command -v docker 2>/dev/null || true)
@@ -111,6 +187,7 @@ ensure_packages() {
     fi
     [ -x "$REGISTRY_BIN" ] || missing+=(docker-registry)
     if [ ! -x /bin/busybox ] || ! /bin/busybox --list >/dev/null 2>&1; then missing+=(busybox-static); fi
+    if [ "$ENGINE" = 20.10-tls ] && ! command -v openssl >/dev/null 2>&1; then missing+=(openssl); fi
     # Package present but binary gone (or the reverse): trust the binaries, and log.
     for p in "${missing[@]}"; do
         pkg_installed "$p" && log "package $p is installed but its binary is missing: reinstalling"
@@ -147,43 +224,136 @@ ensure_packages() {
     log "installed ${missing[*]} in $(($(date +%s) - t))s"
 }
 
+# ---------------------------------------------------------------- packages of a newer suite
+# suite_packages SUITE: what is downloaded and unpacked. runc is not among them: the newer
+# suites' runc needs glibc 2.38; bookworm's (from docker.io above) is used. docker-init is tini's
+# static build (in `tini` on trixie, in `tini-static` on forky). trixie's docker-cli 26.1.5 is a
+# fallback client for machines without /usr/local/bin/docker.
+suite_packages() {
+    case "$1" in
+        trixie) echo docker.io docker-cli containerd docker-buildx docker-compose tini ;;
+        forky) echo docker.io docker-cli containerd docker-buildx docker-compose tini-static ;;
+    esac
+}
+
+# ensure_suite SUITE: $STATE/pkgs/SUITE/root holds the unpacked packages (marker: .complete).
+ensure_suite() {
+    local suite="$1" t rc=0 deb
+    if [ -f "$PKG/root/.complete" ] && [ -x "$PKG/root/usr/sbin/dockerd" ]; then
+        log "packages of $suite: cached in $PKG ($(tr '\n' ' ' <"$PKG/versions.txt"))"
+        return 0
+    fi
+    command -v apt-get >/dev/null 2>&1 || die "apt-get is needed to download the $suite packages"
+    command -v dpkg-deb >/dev/null 2>&1 || die "dpkg-deb is needed to unpack the $suite packages"
+    t=$(date +%s)
+    rm -rf "$PKG/root" "$PKG/root.new" "$PKG/debs"
+    mkdir -p "$PKG/lists/partial" "$PKG/cache/archives/partial" "$PKG/debs" "$PKG/root.new"
+    printf 'deb %s %s main\n' "$DEBIAN_MIRROR" "$suite" >"$PKG/sources.list"
+    local apt_opts=(-o "Dir::Etc::sourcelist=$PKG/sources.list" -o Dir::Etc::sourceparts=-
+        -o "Dir::State::Lists=$PKG/lists" -o "Dir::Cache=$PKG/cache" -o APT::Sandbox::User=root)
+    local pkgs
+    read -r -a pkgs <<<"$(suite_packages "$suite")"
+    log "downloading ${pkgs[*]} from $suite (private apt list in $PKG; nothing is installed)"
+    {
+        apt-get -q "${apt_opts[@]}" update &&
+        (cd "$PKG/debs" && apt-get -q "${apt_opts[@]}" download "${pkgs[@]}")
+    } >"$PKG/apt.log" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        tail -n 20 "$PKG/apt.log" >&2
+        die "downloading the $suite packages failed (rc=$rc), full log: $PKG/apt.log"
+    fi
+    local t_dl=$(($(date +%s) - t))
+    : >"$PKG/versions.txt.new"
+    for deb in "$PKG"/debs/*.deb; do
+        dpkg-deb -x "$deb" "$PKG/root.new"
+        # shellcheck disable=SC2016 # dpkg-deb's own ${Field} syntax
+        dpkg-deb --showformat='${Package}=${Version}\n' -W "$deb" >>"$PKG/versions.txt.new"
+    done
+    touch "$PKG/root.new/.complete"
+    mv "$PKG/root.new" "$PKG/root"
+    mv "$PKG/versions.txt.new" "$PKG/versions.txt"
+    log "packages of $suite downloaded in ${t_dl}s, unpacked in $(($(date +%s) - t - t_dl))s: $(tr '\n' ' ' <"$PKG/versions.txt")"
+}
+
+# ---------------------------------------------------------------- TLS certificates
+# make_certs DIR: docker:dind's layout, DIR/{ca,server,client}/{ca,cert,key}.pem. Kept while the
+# server certificate stays valid for another day.
+make_certs() {
+    local d="$1" f
+    if [ -f "$d/client/key.pem" ] && [ -f "$d/server/key.pem" ] &&
+        openssl x509 -checkend 86400 -noout -in "$d/server/cert.pem" >/dev/null 2>&1 &&
+        openssl x509 -checkend 86400 -noout -in "$d/client/cert.pem" >/dev/null 2>&1; then
+        log "TLS certificates: reusing $d"
+        return 0
+    fi
+    rm -rf "$d"
+    mkdir -p "$d/ca" "$d/server" "$d/client"
+    (
+        umask 077
+        openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -subj /CN=layercache-test-ca \
+            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+            -keyout "$d/ca/key.pem" -out "$d/ca/cert.pem"
+        for f in server client; do
+            openssl req -newkey rsa:2048 -nodes -sha256 -subj "/CN=docker-$f" \
+                -keyout "$d/$f/key.pem" -out "$d/$f/csr.pem"
+        done
+        printf 'subjectAltName=IP:127.0.0.1,DNS:docker,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' >"$d/server/ext.cnf"
+        printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' >"$d/client/ext.cnf"
+        for f in server client; do
+            openssl x509 -req -sha256 -days 825 -in "$d/$f/csr.pem" -CA "$d/ca/cert.pem" \
+                -CAkey "$d/ca/key.pem" -CAcreateserial -extfile "$d/$f/ext.cnf" -out "$d/$f/cert.pem"
+            cp "$d/ca/cert.pem" "$d/$f/ca.pem"
+            rm -f "$d/$f/csr.pem" "$d/$f/ext.cnf"
+        done
+    ) >"$E/openssl.log" 2>&1 || { cat "$E/openssl.log" >&2; die "making the TLS certificates failed"; }
+    chmod 644 "$d"/*/cert.pem "$d"/*/ca.pem
+    log "TLS certificates made in $d (server SAN IP:127.0.0.1,DNS:docker; client cert with clientAuth)"
+}
+
 # ---------------------------------------------------------------- dockerd
+sock_served() {
+    [ -S "$1" ] || return 1
+    command -v python3 >/dev/null 2>&1 || return 1
+    python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(2)
+try:
+    s.connect(sys.argv[1])
+except OSError:
+    sys.exit(1)
+PY
+}
+
 # Remove leftovers of a dockerd / containerd that no longer run (dockerd refuses to start on
 # "pid file found", and on a stale /run/containerd/containerd.sock it tries a dead containerd).
+# Only this engine set-up's files, and the system containerd socket every dockerd looks at.
 clean_stale_engine_files() {
     local pid
-    if [ -e /var/run/docker.pid ]; then
-        pid=$(read_pidfile /var/run/docker.pid)
+    if [ -e "$DOCKERD_PIDFILE" ]; then
+        pid=$(read_pidfile "$DOCKERD_PIDFILE")
         if pid_alive "$pid" dockerd; then
             return 0 # a live dockerd owns them
         fi
-        log "removing stale /var/run/docker.pid (pid '${pid}' is not a running dockerd)"
-        rm -f /var/run/docker.pid
+        log "removing stale $DOCKERD_PIDFILE (pid '${pid}' is not a running dockerd)"
+        rm -f "$DOCKERD_PIDFILE"
     fi
-    if [ -S /var/run/docker.sock ] || [ -e /var/run/docker.sock ]; then
-        log "removing stale /var/run/docker.sock (no dockerd runs)"
-        rm -f /var/run/docker.sock
+    if [ -n "$DOCKERD_SOCK" ] && { [ -S "$DOCKERD_SOCK" ] || [ -e "$DOCKERD_SOCK" ]; }; then
+        log "removing stale $DOCKERD_SOCK (no dockerd runs)"
+        rm -f "$DOCKERD_SOCK"
     fi
-    if [ -e /var/run/docker/containerd/containerd.pid ]; then
-        pid=$(read_pidfile /var/run/docker/containerd/containerd.pid)
+    if [ -e "$EXEC_ROOT/containerd/containerd.pid" ]; then
+        pid=$(read_pidfile "$EXEC_ROOT/containerd/containerd.pid")
         if ! pid_alive "$pid" containerd; then
-            log "removing stale /var/run/docker/containerd/containerd.pid"
-            rm -f /var/run/docker/containerd/containerd.pid
+            log "removing stale $EXEC_ROOT/containerd/containerd.pid"
+            rm -f "$EXEC_ROOT/containerd/containerd.pid"
         fi
     fi
     # dockerd only checks that this socket *exists* to decide to use a system containerd.
     if [ -e /run/containerd/containerd.sock ]; then
         local live=0
         if command -v python3 >/dev/null 2>&1; then
-            if python3 - <<'PY'; then live=1; fi
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(2)
-try:
-    s.connect("/run/containerd/containerd.sock")
-except OSError:
-    sys.exit(1)
-PY
+            if sock_served /run/containerd/containerd.sock; then live=1; fi
         else
             local p
             for p in /proc/[0-9]*; do
@@ -197,27 +367,84 @@ PY
     fi
 }
 
+# write_daemon_json: the private engines' configuration (dockerd --config-file).
+write_daemon_json() {
+    local store_json tls_json=""
+    if [ "$STORE" = containerd ]; then
+        store_json='"storage-driver": "overlayfs",
+  "features": {"containerd-snapshotter": true},'
+    else
+        store_json='"storage-driver": "overlay2",'
+        [ "$SUITE" = bookworm ] || store_json+='
+  "features": {"containerd-snapshotter": false},'
+    fi
+    if [ "$ENGINE" = 20.10-tls ]; then
+        tls_json="
+  \"tls\": true,
+  \"tlsverify\": true,
+  \"tlscacert\": \"$E/certs/server/ca.pem\",
+  \"tlscert\": \"$E/certs/server/cert.pem\",
+  \"tlskey\": \"$E/certs/server/key.pem\","
+    fi
+    cat >"$E/daemon.json" <<JSON
+{
+  "data-root": "$E/data",
+  "exec-root": "$EXEC_ROOT",
+  "pidfile": "$DOCKERD_PIDFILE",$tls_json
+  $store_json
+  "hosts": ["$ENGINE_HOST"]
+}
+JSON
+}
+
 start_dockerd() {
     [ "$(id -u)" -eq 0 ] || die "no Docker engine answers and not root: start dockerd (as root: $0), or set DOCKER_HOST"
-    [ -x "$DOCKERD_BIN" ] || die "$DOCKERD_BIN missing (install Debian's docker.io)"
+    [ -x "$DOCKERD_BIN" ] || die "$DOCKERD_BIN missing"
     clean_stale_engine_files
-    if [ -e /var/run/docker.pid ]; then
-        local other; other=$(read_pidfile /var/run/docker.pid)
+    if [ -e "$DOCKERD_PIDFILE" ]; then
+        local other; other=$(read_pidfile "$DOCKERD_PIDFILE")
         log "a dockerd (pid $other) runs but does not answer yet; waiting for it (not ours, not recorded)"
         wait_engine "$CLI" "" && return 0
         die "dockerd pid $other runs but does not answer; stop it or fix it"
     fi
-    local t pid
-    t=$(date +%s)
-    log "starting $DOCKERD_BIN (log: $STATE/dockerd.log)"
-    setsid "$DOCKERD_BIN" </dev/null >>"$STATE/dockerd.log" 2>&1 3>&- 9>&- &
-    pid=$!
-    echo "$pid" >"$STATE/dockerd.pid"
-    if ! wait_engine "$CLI" "$pid"; then
-        log "dockerd did not answer in 60s; last lines of $STATE/dockerd.log:"
-        tail -n 40 "$STATE/dockerd.log" >&2
-        die "dockerd failed to start"
+    if [ "$ENGINE" = 20.10-tls ] && port_in_use "$TLS_PORT"; then
+        die "127.0.0.1:$TLS_PORT is in use by something else: the TLS set-up needs it"
     fi
+    local t pid args=() path="$PATH"
+    if [ "$ENGINE" != 20.10 ]; then
+        write_daemon_json
+        args=(--config-file "$E/daemon.json")
+    fi
+    # The newer suites' containerd, shims, docker-proxy and docker-init come first on dockerd's
+    # PATH; runc stays bookworm's.
+    [ "$SUITE" = bookworm ] || path="$PKG/root/usr/bin:$PKG/root/usr/sbin:$PATH"
+    t=$(date +%s)
+    local attempt lines cpid
+    for attempt in 1 2 3; do
+        log "starting $DOCKERD_BIN ${args[*]} (log: $E/dockerd.log)"
+        lines=$(wc -l <"$E/dockerd.log" 2>/dev/null || echo 0)
+        PATH="$path" setsid "$DOCKERD_BIN" "${args[@]}" </dev/null >>"$E/dockerd.log" 2>&1 3>&- 9>&- &
+        pid=$!
+        echo "$pid" >"$E/dockerd.pid"
+        wait_engine "$CLI" "$pid" && break
+        # On a loaded machine (other builds on the 2 cores) dockerd gives up on its own
+        # containerd after its fixed start timeout: try again, a few times.
+        if [ "$attempt" -lt 3 ] && ! pid_alive "$pid" dockerd &&
+            tail -n "+$((lines + 1))" "$E/dockerd.log" | grep -q 'timeout waiting for containerd to start'; then
+            cpid=$(read_pidfile "$EXEC_ROOT/containerd/containerd.pid")
+            if [ -n "$cpid" ] && pid_alive "$cpid" containerd; then
+                log "stopping the containerd (pid $cpid) that dockerd (pid $pid) started and left"
+                kill -TERM "$cpid" 2>/dev/null || true
+                for _ in $(seq 1 40); do pid_alive "$cpid" containerd || break; sleep 0.25; done
+                if pid_alive "$cpid" containerd; then kill -KILL "$cpid" 2>/dev/null || true; fi
+            fi
+            log "dockerd timed out waiting for its containerd (load average: $(cut -d' ' -f1-3 /proc/loadavg)): attempt $((attempt + 1)) of 3"
+            continue
+        fi
+        log "dockerd did not start; last lines of $E/dockerd.log:"
+        tail -n 40 "$E/dockerd.log" >&2
+        die "dockerd failed to start"
+    done
     log "dockerd (pid $pid) ready in $(($(date +%s) - t))s"
     record_containerd "$pid"
 }
@@ -236,7 +463,7 @@ wait_engine() {
     return 1
 }
 
-# dockerd 20.10 supervises its own containerd when no system one runs; record it so that
+# dockerd supervises its own containerd when no system one runs; record it so that
 # engine-down.sh can make sure it is gone too.
 record_containerd() {
     local dpid="$1" cpid="" c
@@ -244,10 +471,10 @@ record_containerd() {
         if pid_alive "$c" containerd; then cpid="$c"; break; fi
     done
     if [ -n "$cpid" ]; then
-        echo "$cpid" >"$STATE/containerd.pid"
+        echo "$cpid" >"$E/containerd.pid"
         log "dockerd's own containerd: pid $cpid"
     else
-        rm -f "$STATE/containerd.pid"
+        rm -f "$E/containerd.pid"
     fi
 }
 
@@ -301,10 +528,12 @@ YML
 }
 
 # ---------------------------------------------------------------- base image
+# The containerd image store pushes OCI manifests; the classic store Docker v2 ones.
+MANIFEST_TYPES='application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json'
+
 base_in_registry() {
     local code
-    code=$(http_status_head "/v2/$BASE_REPO/manifests/$BASE_TAG" "$REG_PORT" \
-        'application/vnd.docker.distribution.manifest.v2+json')
+    code=$(http_status_head "/v2/$BASE_REPO/manifests/$BASE_TAG" "$REG_PORT" "$MANIFEST_TYPES")
     [ "$code" = 200 ]
 }
 
@@ -340,45 +569,148 @@ buildkit_works() {
     local client="$1" tag="layercache-selftest:$$" rc=0
     printf 'FROM %s\nRUN echo hi > /x\n' "$BASE_REF" |
         DOCKER_BUILDKIT=1 timeout 120 "$client" build --progress=plain --no-cache -t "$tag" - \
-            >"$STATE/buildkit-check.log" 2>&1 || rc=$?
+            >"$E/buildkit-check.log" 2>&1 || rc=$?
     "$CLI" rmi -f "$tag" >/dev/null 2>&1 || true
     return "$rc"
 }
 
+# ---------------------------------------------------------------- clients of the newer engines
+# make_clients: the buildx and compose plugins in the engine's own DOCKER_CONFIG, and a wrapper
+# that runs the same client with a DOCKER_CONFIG without plugins (what a machine without buildx
+# has: layercache must pick the legacy builder for it).
+#
+# Clients chosen:
+#   26.1-*: /usr/local/bin/docker (28.2, the client on PATH on these machines, what ENGINE.md
+#           measured) with trixie's buildx 0.13.1 and compose 2.26.1; trixie's own docker-cli
+#           26.1.5 where /usr/local/bin/docker is missing.
+#   28.5-*: forky's docker-cli 28.5.2 with forky's buildx 0.29.1 and compose 2.40.3 (the client
+#           that ships with that engine, as in the docker:28 image).
+#   legacy: the same client through $E/bin/docker-nobuildx (DOCKER_CONFIG=$E/docker-config-plain):
+#           every docker client finds plugins in $DOCKER_CONFIG/cli-plugins, so with the exported
+#           DOCKER_CONFIG no real client would lack buildx.
+make_clients() {
+    local plugins="$E/docker-config/cli-plugins" p
+    mkdir -p "$plugins" "$E/docker-config-plain" "$E/bin"
+    for p in docker-buildx docker-compose; do
+        [ -x "$PKG/root/usr/libexec/docker/cli-plugins/$p" ] ||
+            die "$p missing from the unpacked $SUITE packages ($PKG/root)"
+        ln -sfn "$PKG/root/usr/libexec/docker/cli-plugins/$p" "$plugins/$p"
+    done
+    case "$SUITE" in
+        trixie)
+            if [ -x /usr/local/bin/docker ]; then BASE_CLIENT=/usr/local/bin/docker
+            else BASE_CLIENT="$PKG/root/usr/bin/docker"; fi
+            ;;
+        forky) BASE_CLIENT="$PKG/root/usr/bin/docker" ;;
+    esac
+    cat >"$E/bin/docker-nobuildx.new" <<SH
+#!/bin/sh
+# $BASE_CLIENT without the buildx plugin (a DOCKER_CONFIG without cli-plugins), made by engine-up.sh
+DOCKER_CONFIG='$E/docker-config-plain' exec '$BASE_CLIENT' "\$@"
+SH
+    chmod 755 "$E/bin/docker-nobuildx.new"
+    mv "$E/bin/docker-nobuildx.new" "$E/bin/docker-nobuildx"
+}
+
 # ================================================================= main
-# 1. Docker engine
-OURS_DOCKERD=$(read_pidfile "$STATE/dockerd.pid")
+scrub_own_env
+
+# 0. Another engine set-up of ours up? (One at a time: they share iptables, the default bridge
+#    and 2 cores.) The pre-set-ups layout kept the 20.10 pid files in $STATE itself: move them.
+if [ -f "$STATE/dockerd.pid" ]; then
+    mkdir -p "$(engine_dir "$STATE" 20.10)"
+    mv "$STATE/dockerd.pid" "$(engine_dir "$STATE" 20.10)/dockerd.pid"
+    if [ -f "$STATE/containerd.pid" ]; then mv "$STATE/containerd.pid" "$(engine_dir "$STATE" 20.10)/containerd.pid"; fi
+fi
+for other in $ALL_ENGINES; do
+    [ "$other" != "$ENGINE" ] || continue
+    opid=$(read_pidfile "$(engine_dir "$STATE" "$other")/dockerd.pid")
+    if [ -n "$opid" ] && pid_alive "$opid" dockerd; then
+        die "the engine set-up $other is up (dockerd pid $opid, started by this script); LAYERCACHE_ENGINE=$ENGINE needs it down first: run scripts/engine-down.sh, then this again"
+    fi
+done
+
+# 1. Docker engine and the client environment.
+OURS_DOCKERD=$(read_pidfile "$E/dockerd.pid")
 if [ -n "$OURS_DOCKERD" ] && ! pid_alive "$OURS_DOCKERD" dockerd; then
-    log "dockerd pid file is stale (pid $OURS_DOCKERD not running): removing it"
-    rm -f "$STATE/dockerd.pid" "$STATE/containerd.pid"
+    log "dockerd pid file of $ENGINE is stale (pid $OURS_DOCKERD not running): removing it"
+    # A SIGKILLed dockerd leaves its containerd running: ours (recorded by pid), so stop it.
+    cpid=$(read_pidfile "$E/containerd.pid")
+    if [ -n "$cpid" ] && pid_alive "$cpid" containerd; then
+        log "its containerd (pid $cpid) outlived it: stopping it"
+        kill -TERM "$cpid" 2>/dev/null || true
+        for _ in $(seq 1 40); do pid_alive "$cpid" containerd || break; sleep 0.25; done
+        if pid_alive "$cpid" containerd; then kill -KILL "$cpid" 2>/dev/null || true; fi
+    fi
+    rm -f "$E/dockerd.pid" "$E/containerd.pid"
     OURS_DOCKERD=""
 fi
 
-if existing_engine; then
-    if [ -n "$OURS_DOCKERD" ]; then
-        log "reusing the dockerd this script started (pid $OURS_DOCKERD)"
-    else
-        log "a Docker engine already answers: using it (not started by us, engine-down leaves it alone)"
-    fi
+FOREIGN=0
+if [ "$ENGINE" = 20.10 ] && [ -z "$OURS_DOCKERD" ] && existing_engine; then
+    # Today's behaviour: an engine that already answers (with the caller's DOCKER_HOST, or on the
+    # default socket) is used; engine-down leaves it alone.
+    FOREIGN=1
+fi
+
+if [ "$FOREIGN" = 1 ]; then
     ensure_packages 0
     CLI=$(pick_cli)
-elif [ -n "$OURS_DOCKERD" ]; then
-    ensure_packages 1
-    CLI=$(pick_cli)
-    log "our dockerd (pid $OURS_DOCKERD) runs but does not answer yet: waiting"
-    wait_engine "$CLI" "$OURS_DOCKERD" || {
-        tail -n 40 "$STATE/dockerd.log" >&2
-        die "our dockerd (pid $OURS_DOCKERD) does not answer; run scripts/engine-down.sh and retry"
-    }
+    [ -n "$CLI" ] || die "no docker client found"
+    log "a Docker engine already answers (server $("$CLI" version --format '{{.Server.Version}}' 2>/dev/null || echo '?')): using it (not started by us, engine-down leaves it alone)"
+    X_HOST="${DOCKER_HOST:-unix:///var/run/docker.sock}"
+    X_CONFIG="${DOCKER_CONFIG:-${HOME:-/root}/.docker}"
+    X_TLS_VERIFY="${DOCKER_TLS_VERIFY:-}"
+    X_CERT_PATH="${DOCKER_CERT_PATH:-}"
 else
     ensure_packages 1
-    CLI=$(pick_cli)
+    case "$ENGINE" in
+        20.10)
+            X_CONFIG="${DOCKER_CONFIG:-${HOME:-/root}/.docker}"
+            X_TLS_VERIFY="" X_CERT_PATH=""
+            ;;
+        20.10-tls)
+            make_certs "$E/certs"
+            X_CONFIG="${DOCKER_CONFIG:-${HOME:-/root}/.docker}"
+            X_TLS_VERIFY=1 X_CERT_PATH="$E/certs/client"
+            ;;
+        *)
+            ensure_suite "$SUITE"
+            make_clients
+            X_CONFIG="$E/docker-config"
+            X_TLS_VERIFY="" X_CERT_PATH=""
+            ;;
+    esac
+    X_HOST="$ENGINE_HOST"
+    # Every docker call below (and the tests, through the exports) goes to this engine.
+    export DOCKER_HOST="$X_HOST" DOCKER_CONFIG="$X_CONFIG"
+    if [ -n "$X_TLS_VERIFY" ]; then
+        export DOCKER_TLS_VERIFY="$X_TLS_VERIFY" DOCKER_CERT_PATH="$X_CERT_PATH"
+    else
+        unset DOCKER_TLS_VERIFY DOCKER_CERT_PATH
+    fi
+    case "$SUITE" in
+        bookworm) CLI=$(pick_cli) ;;
+        *) CLI="$BASE_CLIENT" ;;
+    esac
     [ -n "$CLI" ] || die "no docker client found after install"
-    start_dockerd
+    if [ -n "$OURS_DOCKERD" ]; then
+        if engine_answers "$CLI"; then
+            log "reusing the $ENGINE dockerd this script started (pid $OURS_DOCKERD)"
+        else
+            log "our $ENGINE dockerd (pid $OURS_DOCKERD) runs but does not answer yet: waiting"
+            wait_engine "$CLI" "$OURS_DOCKERD" || {
+                tail -n 40 "$E/dockerd.log" >&2
+                die "our dockerd (pid $OURS_DOCKERD) does not answer; run scripts/engine-down.sh and retry"
+            }
+        fi
+    else
+        start_dockerd
+    fi
 fi
 [ -n "$CLI" ] || die "no docker client found"
 
-# 2. Registry
+# 2. Registry (shared by every engine set-up)
 REG_PORT=""
 OURS_REG=$(read_pidfile "$STATE/registry.pid")
 if [ -n "$OURS_REG" ]; then
@@ -411,34 +743,51 @@ else
 fi
 
 # 4. Clients. BuildKit: verified by a real build once, after the base image was (re)made.
-LEGACY_CLIENT=$(command -v docker 2>/dev/null || true)
-[ -n "$LEGACY_CLIENT" ] || LEGACY_CLIENT="$CLI"
+if [ "$SUITE" = bookworm ]; then
+    # 20.10 and 20.10-tls: Debian's 20.10 client builds through the daemon's built-in BuildKit;
+    # the client on PATH (28.2, without buildx) is the legacy one.
+    LEGACY_CLIENT=$(command -v docker 2>/dev/null || true)
+    [ -n "$LEGACY_CLIENT" ] || LEGACY_CLIENT="$CLI"
+    CANDIDATES=$(buildkit_candidates)
+else
+    LEGACY_CLIENT="$E/bin/docker-nobuildx"
+    CANDIDATES="$BASE_CLIENT"
+    if "$LEGACY_CLIENT" buildx version >/dev/null 2>&1; then
+        die "$LEGACY_CLIENT still finds buildx (a cli-plugins folder outside DOCKER_CONFIG?)"
+    fi
+fi
 BUILDKIT_CLIENT=""
-if [ "$NEW_BASE" = 0 ] && [ -f "$STATE/buildkit-client" ]; then
-    BUILDKIT_CLIENT=$(cat "$STATE/buildkit-client")
+if [ "$NEW_BASE" = 0 ] && [ -f "$E/buildkit-client" ]; then
+    BUILDKIT_CLIENT=$(cat "$E/buildkit-client")
     [ -x "$BUILDKIT_CLIENT" ] || BUILDKIT_CLIENT=""
 fi
 if [ -z "$BUILDKIT_CLIENT" ]; then
     t=$(date +%s)
-    for c in $(buildkit_candidates); do
+    for c in $CANDIDATES; do
         if buildkit_works "$c"; then BUILDKIT_CLIENT="$c"; break; fi
-        log "DOCKER_BUILDKIT=1 $c build fails: $(grep -m1 -i error "$STATE/buildkit-check.log" || tail -n1 "$STATE/buildkit-check.log")"
+        log "DOCKER_BUILDKIT=1 $c build fails: $(grep -m1 -i error "$E/buildkit-check.log" || tail -n1 "$E/buildkit-check.log")"
     done
     [ -n "$BUILDKIT_CLIENT" ] || {
-        tail -n 20 "$STATE/buildkit-check.log" >&2
-        die "no docker client builds with DOCKER_BUILDKIT=1 (tried: $(buildkit_candidates | tr '\n' ' '))"
+        tail -n 20 "$E/buildkit-check.log" >&2
+        die "no docker client builds with DOCKER_BUILDKIT=1 (tried: $(echo "$CANDIDATES" | tr '\n' ' '))"
     }
-    echo "$BUILDKIT_CLIENT" >"$STATE/buildkit-client"
+    echo "$BUILDKIT_CLIENT" >"$E/buildkit-client"
     log "BuildKit build with $BUILDKIT_CLIENT works (checked in $(($(date +%s) - t))s)"
 fi
 
 # 5. Env lines
-ENV_TEXT="export LAYERCACHE_E2E=1
+ENV_TEXT="export LAYERCACHE_ENGINE=$ENGINE
+export DOCKER_HOST=$X_HOST
+export DOCKER_CONFIG=$X_CONFIG
+export DOCKER_TLS_VERIFY=$X_TLS_VERIFY
+export DOCKER_CERT_PATH=$X_CERT_PATH
+export LAYERCACHE_E2E=1
 export LAYERCACHE_E2E_REGISTRY=$REGISTRY
 export LAYERCACHE_E2E_BASE_IMAGE=$BASE_REF
 export LAYERCACHE_E2E_BUILDKIT_DOCKER=$BUILDKIT_CLIENT
 export LAYERCACHE_E2E_LEGACY_DOCKER=$LEGACY_CLIENT"
 printf '%s\n' "$ENV_TEXT" >"$STATE/engine.env.tmp"
 mv "$STATE/engine.env.tmp" "$STATE/engine.env"
-log "engine up in $(($(date +%s) - T0))s; env in $STATE/engine.env"
+if [ "$FOREIGN" = 1 ]; then echo external >"$STATE/engine.name"; else echo "$ENGINE" >"$STATE/engine.name"; fi
+log "engine $ENGINE up in $(($(date +%s) - T0))s ($("$CLI" version --format 'server {{.Server.Version}}' 2>/dev/null || echo 'server ?'), $("$CLI" info --format 'driver {{.Driver}}' 2>/dev/null || echo 'driver ?')); env in $STATE/engine.env"
 printf '%s\n' "$ENV_TEXT" >&3

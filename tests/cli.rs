@@ -250,12 +250,27 @@ fn plan_json_has_the_promised_shape() {
     let image = &v["images"][0];
     assert_eq!(image["name"], "localhost:5000/team/app");
     assert_eq!(image["dockerfile"], "Dockerfile");
+    // The promised fields, unchanged; the fields added since (issue 12: the resolved base and
+    // why a stage depends on another) are checked after.
+    let promised: Vec<serde_json::Value> = image["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            serde_json::json!({"index": s["index"], "name": s["name"], "from": s["from"], "depends_on": s["depends_on"]})
+        })
+        .collect();
     assert_eq!(
-        image["stages"],
+        serde_json::Value::Array(promised),
         serde_json::json!([
             {"index": 0, "name": "builder", "from": "busybox:1.36", "depends_on": []},
             {"index": 1, "name": "final", "from": "busybox:1.36", "depends_on": [0]}
         ])
+    );
+    assert_eq!(image["stages"][1]["base"], "busybox:1.36");
+    assert_eq!(
+        image["stages"][1]["dependencies"][0]["kind"],
+        serde_json::json!("copy-from")
     );
     assert_eq!(image["targets"], serde_json::json!([0, 1]));
     let step = &image["steps"][0];

@@ -7,9 +7,10 @@
 
 // Every path into the library that this file uses is on these lines.
 use layercache::error::Error;
+use layercache::input::dockerfile;
 use layercache::input::spec::KEYS as SPEC_KEYS;
 use layercache::input::{reference, spec};
-use layercache::{dockerfile, render};
+use layercache::render;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use std::path::Path;
@@ -306,8 +307,11 @@ fn check_dockerfile(result: Result<dockerfile::Dockerfile, dockerfile::Dockerfil
                     assert!(stage.depends_on.contains(&base));
                 }
                 if let Some(name) = &stage.name {
-                    assert_eq!(df.find_stage(name), Some(i), "{name}");
-                    assert_eq!(df.find_stage(&name.to_ascii_uppercase()), Some(i), "{name}");
+                    // A name used twice is allowed, the later stage winning (issue 12: BuildKit
+                    // builds these with a warning).
+                    let last = df.stages.iter().rposition(|s| s.name == stage.name);
+                    assert_eq!(df.find_stage(name), last, "{name}");
+                    assert_eq!(df.find_stage(&name.to_ascii_uppercase()), last, "{name}");
                 }
                 let order = df.stages_for_target(i);
                 assert_eq!(order.last(), Some(&i));

@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    match layercache::dockerfile::parse_bytes(data) {
+    match layercache::input::dockerfile::parse_bytes(data) {
         Ok(df) => {
             assert!(!df.stages.is_empty());
             for (i, stage) in df.stages.iter().enumerate() {

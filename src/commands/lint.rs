@@ -2,8 +2,8 @@
 
 use super::write_stdout;
 use crate::cli::LintFormat;
-use crate::dockerfile::Dockerfile;
 use crate::error::Error;
+use crate::input::dockerfile::{Dockerfile, GraphInputs};
 use crate::input::{self, ImageInput};
 use crate::lint::{self, Report, Severity};
 use crate::options::{Env, LintOptions};
@@ -88,9 +88,15 @@ fn targets(opts: &LintOptions, env: &Env) -> Result<Vec<Target>, Error> {
         .dockerfile
         .clone()
         .unwrap_or_else(|| PathBuf::from("Dockerfile"));
+    // Without a spec there are no build args: a base that needs one is linted, not refused.
+    let lenient = GraphInputs {
+        allow_blank_base: true,
+        ..GraphInputs::default()
+    };
     let dockerfile = input::read_dockerfile(
         &path,
         "pass the Dockerfile's path: layercache lint path/to/Dockerfile",
+        &lenient,
     )?;
     let context = opts.overrides.context.clone().unwrap_or_else(|| {
         path.parent()

@@ -2,8 +2,8 @@
 
 use super::{check_inputs, make_plan, probe_if_present, read_inputs, secrets_of, write_stdout};
 use crate::cli::Format;
-use crate::dockerfile::Dockerfile;
 use crate::error::Error;
+use crate::input::dockerfile::Dockerfile;
 use crate::options::{Env, SpecOptions};
 use crate::render;
 

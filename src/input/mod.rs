@@ -3,6 +3,8 @@
 //! here knows docker commands or reads the environment itself: callers pass a lookup.
 
 pub mod ci;
+pub mod dockerfile;
+pub mod expand;
 mod read;
 pub mod reference;
 pub mod spec;

@@ -1,8 +1,8 @@
 //! Reading the inputs from disk: the spec (or the flags alone) and each image's Dockerfile.
 //! Every input error surfaces here, before docker is run.
 
-use crate::dockerfile::{self, Dockerfile};
 use crate::error::{self, Error};
+use crate::input::dockerfile::{self, Dockerfile, GraphInputs};
 use crate::input::spec::{self, ImageConfig, Overrides};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -48,7 +48,7 @@ pub fn read_inputs(
         ),
     };
     Ok(Inputs {
-        images: read_dockerfiles(spec.images)?,
+        images: read_dockerfiles(spec.images, env)?,
         source,
         jobs: spec.jobs,
     })
@@ -69,20 +69,24 @@ pub fn secret_vars(images: &[ImageInput], extra: Option<&str>) -> Vec<String> {
         .collect()
 }
 
-/// Parses each image's Dockerfile once, however many images share it.
-fn read_dockerfiles(configs: Vec<ImageConfig>) -> Result<Vec<ImageInput>, Error> {
-    let mut parsed: HashMap<PathBuf, Dockerfile> = HashMap::new();
+/// Parses each image's Dockerfile once per set of build args, however many images share it.
+fn read_dockerfiles(
+    configs: Vec<ImageConfig>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<ImageInput>, Error> {
+    let mut parsed: HashMap<(PathBuf, GraphInputs), Dockerfile> = HashMap::new();
     let mut inputs = Vec::with_capacity(configs.len());
     for config in configs {
-        let df = match parsed.get(&config.dockerfile) {
+        let key = (config.dockerfile.clone(), graph_inputs(&config, env));
+        let df = match parsed.get(&key) {
             Some(df) => df.clone(),
             None => {
                 let hint = format!(
                     "set `dockerfile:` in {} or pass --dockerfile PATH",
                     config.origin
                 );
-                let df = read_dockerfile(&config.dockerfile, &hint)?;
-                parsed.insert(config.dockerfile.clone(), df.clone());
+                let df = read_dockerfile(&config.dockerfile, &hint, &key.1)?;
+                parsed.insert(key, df.clone());
                 df
             }
         };
@@ -94,8 +98,31 @@ fn read_dockerfiles(configs: Vec<ImageConfig>) -> Result<Vec<ImageInput>, Error>
     Ok(inputs)
 }
 
-/// Reads and parses one Dockerfile; `hint` says how to name another one.
-pub fn read_dockerfile(path: &Path, hint: &str) -> Result<Dockerfile, Error> {
+/// What the stage graph of an image depends on: its build args, a name-only one read from the
+/// environment as docker reads it (left out when unset, as the docker CLI leaves it out).
+fn graph_inputs(config: &ImageConfig, env: &dyn Fn(&str) -> Option<String>) -> GraphInputs {
+    let build_args = config
+        .build_args
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Some(v) => Some((k.clone(), v.clone())),
+            None => env(k).map(|v| (k.clone(), v)),
+        })
+        .collect();
+    GraphInputs {
+        build_args,
+        // `platforms:` as the spec checked them; the graph is the union of each platform's.
+        platforms: config
+            .platforms
+            .iter()
+            .filter_map(|p| dockerfile::Platform::parse(p))
+            .collect(),
+        ..GraphInputs::default()
+    }
+}
+
+/// Reads and parses one Dockerfile as `graph` says; `hint` says how to name another one.
+pub fn read_dockerfile(path: &Path, hint: &str, graph: &GraphInputs) -> Result<Dockerfile, Error> {
     let shown = path.display().to_string();
     let unreadable = |e: std::io::Error| {
         error::at(
@@ -126,6 +153,6 @@ pub fn read_dockerfile(path: &Path, hint: &str) -> Result<Dockerfile, Error> {
         ));
     }
     let bytes = std::fs::read(path).map_err(unreadable)?;
-    dockerfile::parse_bytes(&bytes)
+    dockerfile::parse_bytes_with(&bytes, graph)
         .map_err(|e| error::at(&shown, e.line, e.column, &e.message, &e.hint))
 }

@@ -9,7 +9,7 @@
 
 use super::builder::builder_env;
 use super::refs::{exported_cache_refs, StageRefs};
-use super::stages::{resolve_target, stage_label, stage_target_name};
+use super::stages::resolve_target;
 use super::step::{Retry, Step, StepKind};
 use super::{publish_refs, ImageInput, ImagePlan, Options, Strategy};
 use crate::error::Error;
@@ -39,7 +39,7 @@ pub(crate) fn plan_image(
         .map(String::from)
         .to_vec();
     if target != df.stages.len().saturating_sub(1) {
-        args.extend(["--target".into(), stage_target_name(df, target)]);
+        args.extend(["--target".into(), df.stages[target].target()]);
     }
     // One build for every platform, and one cache: a single-node builder (the docker driver
     // always is one) solves all platforms in one session, and its mode=max export holds every
@@ -80,7 +80,7 @@ pub(crate) fn plan_image(
         env: builder_env(strategy.builder()),
         allow_failure: false,
         image: config.image.to_string(),
-        stage: Some(stage_label(df, target)),
+        stage: Some(df.stages[target].label()),
         reference: None,
         retry: Retry::ONCE,
         // The build prints every stage it runs; the report reads them all.

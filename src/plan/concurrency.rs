@@ -4,8 +4,8 @@
 //! runs anything.
 
 use super::{ImageInput, ImagePlan, Strategy};
-use crate::dockerfile::Dockerfile;
 use crate::error::Error;
+use crate::input::dockerfile::Dockerfile;
 use crate::input::reference::{self, Reference};
 use std::collections::BTreeMap;
 
@@ -85,7 +85,8 @@ fn images_used(df: &Dockerfile, build_args: &BTreeMap<String, Option<String>>) -
     let mut used = Vec::new();
     for stage in &df.stages {
         if stage.base_stage.is_none() {
-            used.push(expand(&stage.from, &lookup));
+            // The base as BuildKit expands it (build args, global ARGs, platform ARGs).
+            used.push(stage.base.clone());
         }
         for ins in &stage.instructions {
             for flag in &ins.flags {
@@ -311,7 +312,10 @@ mod tests {
         assert_eq!(default_jobs(1, [Strategy::Registry]), 2);
         assert_eq!(default_jobs(2, [Strategy::Registry]), 2);
         assert_eq!(default_jobs(2, [Strategy::Inline { reexport: true }]), 4);
-        assert_eq!(default_jobs(4, [Strategy::Registry, Strategy::Legacy]), 8);
+        assert_eq!(
+            default_jobs(4, [Strategy::Registry, Strategy::Legacy { cache: true }]),
+            8
+        );
         assert_eq!(default_jobs(64, [Strategy::Registry]), 8);
     }
 }

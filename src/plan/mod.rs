@@ -141,6 +141,13 @@ fn plan_image(
         input.config.platforms.len(),
     )?;
     tracing::info!("{}: {}", input.config.image, chosen.reason);
+    let path = input.config.dockerfile.display();
+    for w in &input.dockerfile.warnings {
+        warnings.push(format!("{path}:{}:{}: {}", w.line, w.column, w.message));
+    }
+    if chosen.strategy == (Strategy::Legacy { cache: false }) {
+        warnings.push(format!("{}: {}", input.config.image, chosen.reason));
+    }
     let mut plan = if chosen.strategy.exports_cache() {
         cache_export::plan_image(input, opts, chosen.strategy, warnings)?
     } else {
@@ -162,7 +169,7 @@ fn publish_refs(config: &ImageConfig) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dockerfile;
+    use crate::input::dockerfile;
     use crate::input::spec::{self, Overrides};
     use std::path::Path;
     use step::StepKind;
@@ -488,8 +495,8 @@ mod tests {
     fn images_wait_for_the_images_they_are_built_from() {
         let base = input("image: localhost:5000/base\n", "FROM busybox\nRUN x\n");
         let app = input(
-            "image: localhost:5000/app\nbuild_args: {REG: 'localhost:5000'}\n",
-            "ARG REG=elsewhere\nFROM ${REG}/base:v1 AS b\nFROM busybox\nCOPY --from=b /x /x\n",
+            "image: localhost:5000/app\n",
+            "ARG REG=localhost:5000\nFROM ${REG}/base:v1 AS b\nFROM busybox\nCOPY --from=b /x /x\n",
         );
         let hub = input("image: busybox\n", "FROM scratch\n");
         let p = plan(&[app, base, hub], &opts(Builder::BuildKit)).unwrap();

@@ -4,11 +4,11 @@
 
 use super::builder::builder_env;
 use super::refs::{stage_refs, StageRefs};
-use super::stages::{resolve_target, stage_label, stage_target_name, stages_to_build};
+use super::stages::{resolve_target, stages_to_build};
 use super::step::{Retry, Step, StepKind};
 use super::{publish_refs, Builder, ImageConfig, ImageInput, ImagePlan, Options, Strategy};
-use crate::dockerfile::Dockerfile;
 use crate::error::Error;
+use crate::input::dockerfile::Dockerfile;
 use crate::input::spec::PullPolicy;
 use std::collections::BTreeMap;
 
@@ -24,9 +24,16 @@ pub(crate) fn plan_image(
     let df = &input.dockerfile;
     let dockerfile_path = config.dockerfile.display().to_string();
     let target = resolve_target(config, df)?;
-    let targets = stages_to_build(config, df, target, &dockerfile_path, warnings)?;
+    let mut targets = stages_to_build(config, df, target, &dockerfile_path, warnings)?;
+    // Without a cache (the legacy builder on the containerd store) only the target is built,
+    // and no cache ref is read or written.
+    let cached = strategy != Strategy::Legacy { cache: false };
+    if !cached {
+        targets = vec![target];
+    }
     let refs: BTreeMap<usize, StageRefs> = targets
         .iter()
+        .filter(|_| cached)
         .map(|&i| (i, stage_refs(&config.cache_repository, df, i, opts)))
         .collect();
     let publish = publish_refs(config);
@@ -42,14 +49,14 @@ pub(crate) fn plan_image(
         env: builder_env(builder),
         allow_failure: kind == StepKind::Pull,
         image: config.image.to_string(),
-        stage: Some(stage_label(df, stage)),
+        stage: Some(df.stages[stage].label()),
         reference,
         retry: if matches!(kind, StepKind::Pull | StepKind::Push) {
             opts.retry
         } else {
             Retry::ONCE
         },
-        output_stage: (kind == StepKind::Build).then(|| output_stage(df, stage)),
+        output_stage: (kind == StepKind::Build).then(|| df.progress_name(stage)),
         stdin_var: None,
     };
 
@@ -81,7 +88,10 @@ pub(crate) fn plan_image(
     // The last step of each stage built so far (its re-export, or its build).
     let mut done: BTreeMap<usize, usize> = BTreeMap::new();
     for &i in &targets {
-        let tags: Vec<String> = std::iter::once(refs[&i].write.clone())
+        let tags: Vec<String> = refs
+            .get(&i)
+            .map(|r| r.write.clone())
+            .into_iter()
             .chain(publish.iter().filter(|_| i == target).cloned())
             .collect();
         let build = StageBuild {
@@ -179,7 +189,7 @@ impl StageBuild<'_> {
             .into_iter()
             .filter(|a| refs.contains_key(a));
         for s in ancestors.chain([self.stage]) {
-            for r in &refs[&s].read {
+            for r in refs.get(&s).map(|r| r.read.as_slice()).unwrap_or_default() {
                 args.extend(["--cache-from".into(), r.clone()]);
             }
         }
@@ -207,7 +217,7 @@ impl StageBuild<'_> {
         if self.stage == self.df.stages.len().saturating_sub(1) {
             return Vec::new();
         }
-        vec!["--target".into(), stage_target_name(self.df, self.stage)]
+        vec!["--target".into(), self.df.stages[self.stage].target()]
     }
 
     /// Platform, build args, tags, Dockerfile and context: the same for both builds.
@@ -233,15 +243,5 @@ impl StageBuild<'_> {
             self.config.context.display().to_string(),
         ]);
         args
-    }
-}
-
-/// How BuildKit's progress output names a stage: nothing at all in a Dockerfile of one stage
-/// (named or not: `#7 [4/6] RUN ...`, seen on the e2e engine), else its name, or `stage-N`.
-pub(crate) fn output_stage(df: &Dockerfile, i: usize) -> String {
-    match &df.stages[i].name {
-        _ if df.stages.len() == 1 => String::new(),
-        Some(name) => name.clone(),
-        None => format!("stage-{i}"),
     }
 }

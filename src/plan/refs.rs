@@ -2,7 +2,7 @@
 //! (this branch's cache, the default branch's, the plain one).
 
 use super::Options;
-use crate::dockerfile::Dockerfile;
+use crate::input::dockerfile::Dockerfile;
 use crate::input::reference::Reference;
 
 /// The tag that holds a stage's cache: `cache-<name>` (stage names are valid tags, lowercased

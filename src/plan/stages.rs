@@ -3,8 +3,8 @@
 //! get a cache of their own), or the stages `cache_stages` lists.
 
 use super::ImageConfig;
-use crate::dockerfile::Dockerfile;
 use crate::error::{self, Error};
+use crate::input::dockerfile::Dockerfile;
 
 pub(crate) fn resolve_target(config: &ImageConfig, df: &Dockerfile) -> Result<usize, Error> {
     let Some(name) = &config.target else {
@@ -24,7 +24,7 @@ pub(crate) fn resolve_target(config: &ImageConfig, df: &Dockerfile) -> Result<us
 pub(crate) fn stage_list(df: &Dockerfile) -> String {
     df.stages
         .iter()
-        .map(|s| stage_label(df, s.index))
+        .map(|s| df.stages[s.index].label())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -112,17 +112,4 @@ fn chosen_stage(
         ));
     }
     Ok(i)
-}
-
-/// What `--target` takes: the stage name as written.
-pub(crate) fn stage_target_name(df: &Dockerfile, i: usize) -> String {
-    df.stages[i].name.clone().unwrap_or_else(|| i.to_string())
-}
-
-/// A stage as users see it: its name, or `stage N`.
-pub(crate) fn stage_label(df: &Dockerfile, i: usize) -> String {
-    match &df.stages[i].name {
-        Some(n) => n.clone(),
-        None => format!("stage {i}"),
-    }
 }

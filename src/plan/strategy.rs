@@ -52,7 +52,14 @@ pub enum Strategy {
     Inline {
         reexport: bool,
     },
-    Legacy,
+    /// The legacy builder; `cache`: pull cache images and build `--cache-from` them. The
+    /// containerd image store cannot: its legacy builder fails the build at the first step it
+    /// would take from a pulled image ("failed to restore cached image ... failed to read diff
+    /// archive", 26.1 and 28.5, tests/fixtures/engines/E2E-MATRIX.md), so there it builds
+    /// without a cache.
+    Legacy {
+        cache: bool,
+    },
 }
 
 impl Strategy {
@@ -62,7 +69,7 @@ impl Strategy {
             Strategy::Local => "local",
             Strategy::Gha => "gha",
             Strategy::Inline { .. } => "inline",
-            Strategy::Legacy => "legacy",
+            Strategy::Legacy { .. } => "legacy",
         }
     }
 
@@ -73,7 +80,7 @@ impl Strategy {
 
     pub fn builder(self) -> Builder {
         match self {
-            Strategy::Legacy => Builder::Legacy,
+            Strategy::Legacy { .. } => Builder::Legacy,
             _ => Builder::BuildKit,
         }
     }
@@ -99,10 +106,7 @@ pub fn choose(
     let (builder, builder_reason) = builder::choose(builder_choice, caps);
     if builder == Builder::Legacy {
         return match choice {
-            StrategyChoice::Auto | StrategyChoice::Legacy => Ok(Chosen {
-                strategy: Strategy::Legacy,
-                reason: builder_reason,
-            }),
+            StrategyChoice::Auto | StrategyChoice::Legacy => Ok(legacy(caps, builder_reason)),
             other => Err(Error::input(format!(
                 "the {} strategy needs BuildKit, but the {builder_reason}",
                 name(other)
@@ -114,10 +118,10 @@ pub fn choose(
         reexport: reexport && loses_records(caps),
     };
     match choice {
-        StrategyChoice::Legacy => Ok(Chosen {
-            strategy: Strategy::Legacy,
-            reason: "legacy builder (chosen with --strategy legacy)".into(),
-        }),
+        StrategyChoice::Legacy => Ok(legacy(
+            caps,
+            "legacy builder (chosen with --strategy legacy)".into(),
+        )),
         StrategyChoice::Inline => {
             refuse_inline_on_foreign_builder(caps)?;
             Ok(Chosen {
@@ -190,7 +194,7 @@ pub fn choose_for_platforms(
     if chosen.strategy.exports_cache() {
         return Ok(chosen);
     }
-    if chosen.strategy == Strategy::Legacy {
+    if matches!(chosen.strategy, Strategy::Legacy { .. }) {
         return Err(refuse(chosen.reason));
     }
     match caps.map(cannot_export) {
@@ -215,6 +219,27 @@ pub fn multi_platform(caps: &Capabilities) -> Result<String, String> {
             exporter(caps)
         )),
         Some(why_not) => Err(why_not),
+    }
+}
+
+/// The legacy builder, with its pulled caches unless the containerd store breaks them.
+fn legacy(caps: Option<&Capabilities>, reason: String) -> Chosen {
+    let containerd = caps
+        .and_then(|c| c.daemon.as_ref())
+        .is_some_and(|d| d.store == ImageStore::Containerd);
+    if containerd {
+        return Chosen {
+            strategy: Strategy::Legacy { cache: false },
+            reason: format!(
+                "{reason}; WITHOUT a cache: on the containerd image store the legacy builder fails \
+                 on cache images it pulled, so none are used (install docker-buildx for the \
+                 registry cache)"
+            ),
+        };
+    }
+    Chosen {
+        strategy: Strategy::Legacy { cache: true },
+        reason,
     }
 }
 
@@ -387,7 +412,7 @@ mod tests {
         assert_eq!(auto_on(&old), Strategy::Inline { reexport: true });
         // 23.0 and later refuse DOCKER_BUILDKIT=1 without buildx.
         let new = engine((28, 5), ImageStore::Containerd, None);
-        assert_eq!(auto_on(&new), Strategy::Legacy);
+        assert_eq!(auto_on(&new), Strategy::Legacy { cache: false });
         let e = choose(
             StrategyChoice::Registry,
             BuilderChoice::Auto,
@@ -397,6 +422,26 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("needs BuildKit"), "{e}");
+    }
+
+    #[test]
+    fn the_legacy_builder_uses_no_cache_on_the_containerd_store() {
+        let classic = engine((28, 5), ImageStore::Classic, None);
+        assert_eq!(auto_on(&classic), Strategy::Legacy { cache: true });
+        let containerd = engine((28, 5), ImageStore::Containerd, None);
+        let chosen = choose(
+            StrategyChoice::Auto,
+            BuilderChoice::Auto,
+            true,
+            Some(&containerd),
+        )
+        .unwrap();
+        assert_eq!(chosen.strategy, Strategy::Legacy { cache: false });
+        assert!(
+            chosen.reason.contains("WITHOUT a cache"),
+            "{}",
+            chosen.reason
+        );
     }
 
     #[test]
@@ -476,7 +521,7 @@ mod tests {
             Some(&caps),
         )
         .unwrap();
-        assert_eq!(legacy.strategy, Strategy::Legacy);
+        assert_eq!(legacy.strategy, Strategy::Legacy { cache: false });
         assert!(choose(
             StrategyChoice::Registry,
             BuilderChoice::Legacy,

@@ -1,6 +1,6 @@
 //! The plan as JSON, for tools.
 
-use crate::dockerfile::Dockerfile;
+use crate::input::dockerfile::Dockerfile;
 use crate::plan::step::Step;
 use crate::plan::{Plan, Strategy};
 use serde_json::{json, Value};
@@ -16,7 +16,7 @@ pub fn json(plan: &Plan, dockerfiles: &[&Dockerfile]) -> Value {
             let stages: Vec<Value> = df
                 .stages
                 .iter()
-                .map(|s| json!({"index": s.index, "name": s.name, "from": s.from, "depends_on": s.depends_on}))
+                .map(|s| json!({"index": s.index, "name": s.name, "from": s.from, "base": s.base, "depends_on": s.depends_on, "dependencies": s.dependencies}))
                 .collect();
             let steps: Vec<Value> = image.steps.iter().map(step_json).collect();
             json!({

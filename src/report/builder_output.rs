@@ -50,7 +50,11 @@ pub fn parse_buildkit<'a>(lines: impl IntoIterator<Item = &'a str>) -> BuildRepo
                 let v = vertices.entry(id).or_default();
                 (v.stage, v.index, v.instruction) = (stage, index, instruction);
             }
-        } else if rest == "CACHED" {
+        } else if rest == "CACHED" || rest.starts_with("extracting sha256:") {
+            // On the containerd image store a hit from a registry cache may print the download
+            // and unpacking of the step's layers instead of `CACHED` (seen on 26.1 and 28.5,
+            // tests/fixtures/engines/E2E-MATRIX.md); a step that runs never unpacks layers under
+            // its own vertex.
             if let Some(v) = vertices.get_mut(&id) {
                 v.cached = true;
             }

@@ -167,4 +167,30 @@ mod tests {
                 .is_empty()
         );
     }
+
+    #[test]
+    fn a_registry_hit_on_the_containerd_store_counts_as_cached() {
+        for engine in ["26.1-containerd", "28.5-containerd"] {
+            let path = format!(
+                "{}/tests/fixtures/engines/{engine}/layercache-rebuild-remote-hit-without-CACHED.log",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let log = std::fs::read_to_string(&path).unwrap();
+            // The builder stage's own build: the first segment of layercache's log.
+            let segment: Vec<&str> = log
+                .lines()
+                .skip_while(|l| !l.ends_with("] build builder"))
+                .skip(1)
+                .take_while(|l| !l.starts_with('['))
+                .collect();
+            let report = parse_buildkit(segment);
+            let builder = report.stage("builder").unwrap();
+            assert_eq!(builder.cached, 2, "{engine}: {builder:?}");
+            assert_eq!(
+                builder.first_miss.as_deref(),
+                Some("COPY src/ src/"),
+                "{engine}"
+            );
+        }
+    }
 }

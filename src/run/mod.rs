@@ -428,7 +428,15 @@ fn failure_message(step: &Step, n: usize, total: usize, reason: &str) -> String 
             ));
         }
     }
-    if step.kind == StepKind::Build {
+    if step.kind == StepKind::Build && step.args.iter().any(|a| a == "--push") {
+        // One build that also exports the cache and pushes: it fails as a whole, and the
+        // registry is the usual suspect when the steps themselves ran.
+        if let Some(registry) = registry_of(&step.image) {
+            msg.push_str(&format!(
+                "\n  hint: if the steps succeeded, check that the registry {registry} is reachable and that you are logged in to it"
+            ));
+        }
+    } else if step.kind == StepKind::Build {
         msg.push_str("\n  no tag or cache of this image was pushed");
     }
     msg

@@ -24,6 +24,31 @@ pub struct Engine {
     pub buildkit_docker: String,
     /// A client without buildx (28.x): layercache must pick the legacy builder for it.
     pub legacy_docker: String,
+    /// The engine set-up (`LAYERCACHE_ENGINE` of scripts/engine-up.sh): `20.10`, `20.10-tls`,
+    /// `26.1-classic`, `26.1-containerd`, `28.5-classic`, `28.5-containerd`.
+    pub kind: String,
+}
+
+impl Engine {
+    /// The containerd image store, which can export a BuildKit cache.
+    pub fn containerd_store(&self) -> bool {
+        self.kind.ends_with("-containerd")
+    }
+
+    /// What `--strategy auto` must pick with the BuildKit client here (README "Strategies").
+    pub fn expected_strategy(&self) -> &'static str {
+        if self.containerd_store() {
+            "registry"
+        } else {
+            "inline"
+        }
+    }
+
+    /// Whether BuildKit's inline cache drops imported steps' records on this engine (the
+    /// alternating miss, measured in ENGINE.md): the classic store before Docker 27.
+    pub fn loses_records(&self) -> bool {
+        matches!(self.kind.as_str(), "20.10" | "20.10-tls" | "26.1-classic")
+    }
 }
 
 /// The engine, or `None` when the end-to-end tests are switched off (after saying so).
@@ -56,6 +81,7 @@ pub fn engine() -> Option<Engine> {
         base_image: var("LAYERCACHE_E2E_BASE_IMAGE"),
         buildkit_docker: var("LAYERCACHE_E2E_BUILDKIT_DOCKER"),
         legacy_docker: var("LAYERCACHE_E2E_LEGACY_DOCKER"),
+        kind: std::env::var("LAYERCACHE_ENGINE").unwrap_or_else(|_| "20.10".into()),
     })
 }
 
@@ -425,17 +451,45 @@ pub fn registry_tags(repo: &str) -> Vec<String> {
 }
 
 /// The tag part of every reference the plan pushes (`layercache plan --format json` with the
-/// same flags), sorted: what the registry must hold after a build.
+/// same flags), sorted: what the registry must hold after a build. A push step pushes its
+/// reference; a `buildx build --push` pushes its `--tag`s and its registry `--cache-to` ref.
 pub fn planned_push_tags(plan_json: &str) -> Vec<String> {
     let plan: serde_json::Value = serde_json::from_str(plan_json)
         .unwrap_or_else(|e| panic!("plan is not JSON ({e}): {plan_json}"));
-    let mut tags: Vec<String> = plan["images"]
+    let mut refs: Vec<String> = Vec::new();
+    for step in plan["images"]
         .as_array()
         .into_iter()
         .flatten()
         .flat_map(|image| image["steps"].as_array().into_iter().flatten())
-        .filter(|step| step["kind"] == "push")
-        .filter_map(|step| step["reference"].as_str())
+    {
+        if step["kind"] == "push" {
+            refs.extend(step["reference"].as_str().map(String::from));
+            continue;
+        }
+        let argv: Vec<&str> = step["argv"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str())
+            .collect();
+        if !argv.contains(&"--push") {
+            continue;
+        }
+        for pair in argv.windows(2) {
+            match pair {
+                ["--tag", tag] => refs.push(tag.to_string()),
+                ["--cache-to", to] => refs.extend(
+                    to.strip_prefix("type=registry,ref=")
+                        .and_then(|r| r.split(',').next())
+                        .map(String::from),
+                ),
+                _ => {}
+            }
+        }
+    }
+    let mut tags: Vec<String> = refs
+        .iter()
         .map(|r| {
             r.rsplit_once(':')
                 .map(|(_, tag)| tag.to_string())
@@ -443,6 +497,7 @@ pub fn planned_push_tags(plan_json: &str) -> Vec<String> {
         })
         .collect();
     tags.sort();
+    tags.dedup();
     tags
 }
 
@@ -453,7 +508,8 @@ pub struct BuildStep {
     pub stage: Option<String>,
     /// `RUN sleep 2 && ...`
     pub instruction: String,
-    /// A `#N CACHED` line followed.
+    /// A `#N CACHED` line followed, or (containerd image store) its layers were unpacked from a
+    /// cache instead of the step running.
     pub cached: bool,
 }
 
@@ -491,7 +547,10 @@ pub fn buildkit_steps(output: &str) -> Vec<BuildStep> {
             flush(&mut steps, &mut by_vertex, &mut cached);
             continue;
         }
-        if text == "CACHED" {
+        // A hit from a registry cache on the containerd image store may print the download
+        // and unpacking of the step's layers instead of `CACHED` (E2E-MATRIX.md); a step that
+        // runs never unpacks layers under its own vertex.
+        if text == "CACHED" || text.starts_with("extracting sha256:") {
             cached.insert(vertex);
             continue;
         }
