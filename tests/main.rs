@@ -14,6 +14,7 @@ mod cli;
 mod concurrency;
 mod doctor;
 mod e2e;
+mod e2e_concurrency;
 mod injection;
 mod lint;
 mod properties;
