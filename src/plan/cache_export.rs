@@ -49,6 +49,16 @@ pub(crate) fn plan_image(
     if !config.platforms.is_empty() {
         args.extend(["--platform".into(), config.platforms.join(",")]);
     }
+    if let Some(b) = opts.caps.as_ref().and_then(|c| c.builder.as_ref()) {
+        if config.platforms.len() > 1 && b.nodes > 1 {
+            warnings.push(format!(
+                "{}: builder `{}` has {} nodes: buildx writes each node's cache to the one cache \
+                 ref and keeps the last (docker/buildx#1044), so the platforms built on the other \
+                 nodes miss their cache on the next runner; a builder of one node keeps them all",
+                config.image, b.name, b.nodes
+            ));
+        }
+    }
     for from in cache.from() {
         args.extend(["--cache-from".into(), from]);
     }

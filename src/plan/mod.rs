@@ -530,4 +530,33 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.exit_code(), 2);
     }
+
+    #[test]
+    fn a_multi_node_builder_is_warned_about_its_one_cache() {
+        use crate::docker::{BuildxBuilder, Capabilities, Driver};
+        let mut o = opts(Builder::BuildKit);
+        o.builder = BuilderChoice::Auto;
+        let caps = |nodes| Capabilities {
+            client: Some("28.2.2".into()),
+            client_version: Some((28, 2)),
+            buildx: Some("0.29.1".into()),
+            builder: Some(BuildxBuilder {
+                name: "ci".into(),
+                driver: Driver::Kubernetes,
+                nodes,
+            }),
+            ..Capabilities::default()
+        };
+        let spec = "image: app\nplatforms: [linux/amd64, linux/arm64]\n";
+        o.caps = Some(caps(2));
+        let p = plan(&[input(spec, MULTI)], &o).unwrap();
+        assert_eq!(p.images[0].strategy, Strategy::Registry);
+        assert!(
+            p.warnings.iter().any(|w| w.contains("docker/buildx#1044")),
+            "{:?}",
+            p.warnings
+        );
+        o.caps = Some(caps(1));
+        assert!(plan(&[input(spec, MULTI)], &o).unwrap().warnings.is_empty());
+    }
 }

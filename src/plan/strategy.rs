@@ -355,6 +355,7 @@ mod tests {
             builder: driver.map(|driver| BuildxBuilder {
                 name: "default".into(),
                 driver,
+                nodes: 1,
             }),
             buildx_builder_env: false,
             daemon: Some(Daemon {
