@@ -45,7 +45,7 @@ pub fn sh_with_prelude(plan: &Plan, source: &str, prelude: &str) -> String {
     if keep_going || concurrent {
         out.push_str("failed=''\n");
     }
-    if plan.images.iter().any(|i| !i.after.is_empty()) && (keep_going || concurrent) {
+    if plan.images.iter().any(|i| !i.after.is_empty()) && keep_going {
         out.push_str(ANY_FAILED_FUNCTION);
     }
     if !plan.logins.is_empty() {
