@@ -1,6 +1,9 @@
 //! The executor: spawns each step of a [`Plan`] with `std::process::Command` (never through a
-//! shell), streams its output to stderr as it comes, and stops at the first failure that is not
-//! tolerated. It decides nothing about what to run.
+//! shell), up to `Plan::jobs` at once, each on a thread of its own once the steps and images it
+//! waits for have ended well (`Step::after`, `ImagePlan::after`: the plan decides the order, the
+//! executor only follows it). The main thread owns the log: workers send it their lines, which
+//! it writes as they come (prefixed with the image and stage) or in one block per step. The
+//! first failure that is not tolerated stops the run, and the commands still running with it.
 
 mod log_style;
 mod signals;
