@@ -9,9 +9,11 @@
 use crate::support::engine::{start, Run, Session};
 use std::collections::BTreeMap;
 
-/// The slow step of each image; `{WHO}` tells the images apart.
+/// The slow step of each image; `{WHO}` tells the images apart. The builder stage starts from
+/// the engine's base: an image built on the spec's base image differs from run to run (its
+/// final stage copies the changed source), so only the final stage is built on it.
 const SERVICE: &str = "\
-FROM {FROM} AS builder
+FROM {BASE} AS builder
 ENV E2E_RUN={RUN}-{WHO}
 WORKDIR /build
 RUN sleep 2 && echo deps-{WHO} > /build/deps
@@ -29,6 +31,8 @@ fn hits(run: &Run, prefix: &str) -> (usize, bool) {
     // `#8 [linux/arm64 builder 3/5] RUN sleep 2 ...`: the step's id, then `#8 CACHED`.
     let mut ids: BTreeMap<String, bool> = BTreeMap::new();
     for line in output.lines() {
+        // With `--progress prefix`, after `image/stage | `.
+        let line = line.split_once(" | ").map_or(line, |(_, l)| l);
         let Some((id, rest)) = line.split_once(' ') else {
             continue;
         };
@@ -52,13 +56,14 @@ fn hits(run: &Run, prefix: &str) -> (usize, bool) {
 fn monorepo(s: &Session, repo: &str) -> crate::support::engine::Project {
     let base = s.engine.base_image.clone();
     let p = s.project(&SERVICE.replace("{FROM}", &base).replace("{WHO}", "base"));
+    let service = SERVICE.replace("{BASE}", &base);
     for who in ["api", "web"] {
         let from = if who == "api" {
             format!("{repo}/base:latest")
         } else {
             base.clone()
         };
-        let text = SERVICE.replace("{FROM}", &from).replace("{WHO}", who);
+        let text = service.replace("{FROM}", &from).replace("{WHO}", who);
         // The token of `project` keeps the first build cold.
         let token = format!("{}-{who}", repo.rsplit('-').next().unwrap_or(""));
         p.file(&format!("{who}.Dockerfile"), &text.replace("{RUN}", &token));
