@@ -559,4 +559,17 @@ mod tests {
         o.caps = Some(caps(1));
         assert!(plan(&[input(spec, MULTI)], &o).unwrap().warnings.is_empty());
     }
+
+    #[test]
+    fn images_sharing_a_local_cache_folder_take_turns() {
+        let one = input("image: one\nstrategy: local\n", MULTI);
+        let two = input("image: two\nstrategy: local\n", MULTI);
+        let three = input(
+            "image: three\nstrategy: local\ncache_dir: elsewhere\n",
+            MULTI,
+        );
+        let p = plan(&[one, two, three], &opts(Builder::BuildKit)).unwrap();
+        let after: Vec<&[usize]> = p.images.iter().map(|i| i.after.as_slice()).collect();
+        assert_eq!(after, [&[][..], &[0][..], &[][..]]);
+    }
 }
