@@ -45,6 +45,14 @@ run_logged() {
     fi
 }
 
+# One engine at a time on the machine: a second matrix (or benchmark run through it) waits here
+# rather than bringing this one's engine down under it.
+exec 8>"${TMPDIR:-/tmp}/layercache-machine.lock"
+if ! flock -n 8; then
+    say "another engine user holds ${TMPDIR:-/tmp}/layercache-machine.lock: waiting"
+    flock 8
+fi
+
 STATE="${LAYERCACHE_ENGINE_DIR:-/tmp/layercache-engine}"
 if [ -f "$STATE/engine.env" ] || compgen -G "$STATE/engines/*/dockerd.pid" >/dev/null; then
     say "an engine set-up of ours is up ($(cat "$STATE/engine.name" 2>/dev/null || echo '?')): bringing it down first"

@@ -21,6 +21,8 @@ Examples:
   layercache lint --format gitlab         cache-hygiene findings as a GitLab Code Quality report
   layercache ci github > .github/workflows/layercache.yml
                                           a CI job that installs layercache and builds the spec
+  layercache init                         a starter layercache.yml for ./Dockerfile
+  layercache completions bash > /etc/bash_completion.d/layercache
 
 Exit status: 0 success, 1 a docker step failed (lint: a finding at or above --fail-level),
 2 invalid input, 3 docker missing or unreachable, 130/143 interrupted.";
@@ -36,8 +38,17 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// The build spec [default: layercache.yml in the current folder, when present]
-    #[arg(short = 'f', long = "file", global = true, value_name = "PATH")]
+    /// The build spec [default: layercache.yml in the current folder, when present; an empty
+    /// LAYERCACHE_FILE means the default too]
+    #[arg(
+        short = 'f',
+        long = "file",
+        global = true,
+        value_name = "PATH",
+        env = "LAYERCACHE_FILE",
+        // Not clap's PathBuf parser, which refuses an empty value.
+        value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from)
+    )]
     pub file: Option<PathBuf>,
 
     /// More diagnostics on stderr (-v debug, -vv trace); RUST_LOG also works
@@ -61,6 +72,37 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Write a CI job (GitLab CI, GitHub Actions or CircleCI) that builds the spec, to stdout
     Ci(CiArgs),
+    /// Write a starter layercache.yml for this folder's Dockerfile (never over an existing file)
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), of layercache or of one of its commands
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The Dockerfile whose stages the spec names
+    #[arg(long, value_name = "PATH", default_value = "Dockerfile")]
+    pub dockerfile: PathBuf,
+
+    /// Image repository to write [default: left out, so that CI builds the CI's registry image]
+    #[arg(long, value_name = "REPOSITORY")]
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print [default: layercache's own]
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +120,11 @@ pub struct CiArgs {
     /// the runner images these jobs name all have]
     #[arg(long, value_enum, value_name = "BUILDER", requires = "standalone")]
     pub builder: Option<Builder>,
+
+    /// GitLab: print the `include: component:` snippet that uses layercache's CI/CD component
+    /// (templates/layercache.yml) instead of a whole job
+    #[arg(long, conflicts_with = "standalone")]
+    pub component: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@ use layercache::cli::{Cli, Command};
 use layercache::commands;
 use layercache::error::Error;
 use layercache::options::{
-    ci_context, BuildOptions, CiOptions, DoctorOptions, Env, LintOptions, SpecOptions,
+    ci_context, BuildOptions, CiOptions, DoctorOptions, Env, InitOptions, LintOptions, SpecOptions,
 };
 use layercache::secrets::Secrets;
 use std::process::ExitCode;
@@ -33,7 +33,9 @@ fn main() -> ExitCode {
 
 /// Converts the command line once, then runs the command.
 fn run(cli: &Cli, env: &Env) -> Result<(), Error> {
-    let file = cli.file.as_deref();
+    // An empty path is none: `LAYERCACHE_FILE=""` (the GitLab component's default) means the
+    // default spec.
+    let file = cli.file.as_deref().filter(|p| !p.as_os_str().is_empty());
     match &cli.command {
         Command::Build(args) => commands::build(&BuildOptions::new(file, args, env)?, env),
         Command::Plan(args) => {
@@ -43,6 +45,9 @@ fn run(cli: &Cli, env: &Env) -> Result<(), Error> {
         Command::Lint(args) => commands::lint(&LintOptions::new(file, args, env), env),
         Command::Doctor(args) => commands::doctor(&DoctorOptions::new(file, args, env), env),
         Command::Ci(args) => commands::ci(&CiOptions::new(file, args), env),
+        Command::Init(args) => commands::init(&InitOptions::new(file, args)),
+        Command::Completions(args) => commands::completions(args.shell),
+        Command::Man(args) => commands::man(args.command.as_deref()),
     }
 }
 

@@ -6,7 +6,8 @@
 //! held nowhere else.
 
 use crate::cli::{
-    BuildArgs, CiArgs, DoctorArgs, DoctorFormat, FailLevel, LintArgs, LintFormat, SpecArgs,
+    BuildArgs, CiArgs, DoctorArgs, DoctorFormat, FailLevel, InitArgs, LintArgs, LintFormat,
+    SpecArgs,
 };
 use crate::error::Error;
 use crate::input::ci::{CiContext, Platform};
@@ -234,6 +235,8 @@ pub struct CiOptions {
     pub spec_file: Option<PathBuf>,
     pub standalone: bool,
     pub builder: Option<Builder>,
+    /// GitLab: the `include: component:` snippet instead of a job.
+    pub component: bool,
 }
 
 impl CiOptions {
@@ -243,6 +246,26 @@ impl CiOptions {
             spec_file: spec_path(file),
             standalone: args.standalone,
             builder: args.builder,
+            component: args.component,
+        }
+    }
+}
+
+/// `layercache init`'s options.
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// Where the starter spec goes: `-f PATH`, else ./layercache.yml.
+    pub spec_file: PathBuf,
+    pub dockerfile: PathBuf,
+    pub image: Option<String>,
+}
+
+impl InitOptions {
+    pub fn new(file: Option<&Path>, args: &InitArgs) -> InitOptions {
+        InitOptions {
+            spec_file: file.map_or_else(|| PathBuf::from(DEFAULT_SPEC), Path::to_path_buf),
+            dockerfile: args.dockerfile.clone(),
+            image: args.image.clone(),
         }
     }
 }

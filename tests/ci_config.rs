@@ -101,6 +101,7 @@ fn schema_of(platform: &str) -> &'static str {
     match platform {
         "gitlab" => "vendor.gitlab-ci",
         "github" => "vendor.github-workflows",
+        "github-action" => "vendor.github-actions",
         _ => "vendor.circle-ci",
     }
 }
@@ -122,10 +123,11 @@ fn check_jsonschema() -> Option<Vec<&'static str>> {
     None
 }
 
-/// Validates each file against the platform's schema: a failure, or a missing validator under
-/// CI, fails the test; a missing validator elsewhere is a printed skip.
-fn validate(platform: &str, files: &[(String, String)]) {
-    let Some(validator) = check_jsonschema() else {
+/// The check-jsonschema command line, for validating `what`: a missing validator under CI
+/// fails the test; elsewhere it is a printed skip (`None`).
+pub(crate) fn validator(what: &str) -> Option<Vec<&'static str>> {
+    let found = check_jsonschema();
+    if found.is_none() {
         if std::env::var_os("CI").is_some() {
             panic!(
                 "check-jsonschema is missing, and under CI the schema checks must run\n  \
@@ -135,9 +137,17 @@ fn validate(platform: &str, files: &[(String, String)]) {
         use std::io::Write;
         let _ = writeln!(
             std::io::stderr(),
-            "skipped: check-jsonschema is not installed; {platform} jobs not validated against \
+            "skipped: check-jsonschema is not installed; {what} not validated against \
              the schema (python3 -m pip install check-jsonschema)"
         );
+    }
+    found
+}
+
+/// Validates each file against the platform's schema: a failure, or a missing validator under
+/// CI, fails the test; a missing validator elsewhere is a printed skip.
+pub(crate) fn validate(platform: &str, files: &[(String, String)]) {
+    let Some(validator) = validator(&format!("{platform} jobs")) else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
@@ -320,10 +330,11 @@ fn the_job_names_the_spec_as_the_checkout_has_it() {
         .args(&["ci", "gitlab", "-f", "../elsewhere.yml"])
         .status(2)
         .run();
+    // Neither a spec nor a Dockerfile: nothing to build.
     Test::new()
         .args(&["ci", "gitlab"])
         .status(2)
-        .stderr_has("no layercache.yml here")
+        .stderr_has("no layercache.yml and no Dockerfile here")
         .run();
 }
 
@@ -718,4 +729,104 @@ fn the_projects_own_pipeline_is_valid() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.gitlab-ci.yml"))
         .expect("read .gitlab-ci.yml");
     validate("gitlab", &[("project-gitlab-ci".to_string(), text)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// No spec: a Dockerfile and the CI's defaults, as `layercache build` has them
+
+/// A checkout with the multi-stage example's Dockerfile as ./Dockerfile, and no layercache.yml.
+fn dockerfile_only() -> Test {
+    Test::new()
+        .file(".git/HEAD", "ref: refs/heads/main\n")
+        .dockerfile(include_str!("../examples/multi-stage/Dockerfile.multi"))
+        .file(
+            "requirements.txt",
+            include_str!("../examples/multi-stage/requirements.txt"),
+        )
+        .file(
+            "src/main.sh",
+            include_str!("../examples/multi-stage/src/main.sh"),
+        )
+        .env("GITLAB_CI", "")
+        .env("GITHUB_ACTIONS", "")
+        .env("CIRCLECI", "")
+}
+
+#[test]
+fn without_a_spec_every_job_is_written_and_valid() {
+    let t = dockerfile_only();
+    for platform in PLATFORMS {
+        let mut files = Vec::new();
+        for style in [&[][..], &["--standalone"][..]] {
+            let mut args = vec![platform];
+            args.extend_from_slice(style);
+            let (text, _, out) = generate(&t, &args);
+            assert!(text.contains("no layercache.yml"), "{text}");
+            // Nothing was read from this machine's environment: no variable to warn about.
+            assert!(
+                !out.stderr.contains("warning: the spec read"),
+                "{}",
+                out.stderr
+            );
+            assert!(!text.contains(" -f "), "{text}");
+            files.push((format!("no-spec-{platform}{}", style.join("")), text));
+        }
+        validate(platform, &files);
+    }
+    let (_, gitlab, _) = generate(&t, &["gitlab"]);
+    assert_eq!(
+        str_of(&seq(&gitlab["build-image"]["script"])[0]),
+        "layercache build"
+    );
+    let (_, yaml, _) = generate(&t, &["gitlab", "--standalone"]);
+    let script = embedded_script("gitlab", &yaml, false);
+    assert!(script.contains("--target builder"), "{script}");
+    assert!(script.contains("--file Dockerfile ."), "{script}");
+}
+
+/// Without a spec the standalone job, run in a recorded CI, makes the calls `layercache build`
+/// makes there without a spec: the CI's registry image, its commit and branch tags.
+#[test]
+fn without_a_spec_standalone_jobs_make_the_calls_layercache_build_makes() {
+    let password = "s3cret-registry-password";
+    let t = dockerfile_only()
+        .env("CI_REGISTRY_PASSWORD", password)
+        .env("REGISTRY_USER", "circle")
+        .env("REGISTRY_PASSWORD", password);
+    for platform in PLATFORMS {
+        let (_, yaml, _) = generate(&t, &[platform, "--standalone"]);
+        let ci = in_ci(&t, platform);
+        let expected = ci
+            .clone()
+            .args(&["build", "--builder", "buildkit"])
+            .success()
+            .run()
+            .lines();
+        assert!(
+            expected.iter().any(|l| l.contains("--target builder")),
+            "{expected:?}"
+        );
+        let ran = run_job(&ci.clone().success(), platform, &yaml, false);
+        let calls = ran.calls();
+        let lines: Vec<String> = match platform {
+            "circleci" => {
+                // The CircleCI job logs in to Docker Hub, the CI's default registry, itself.
+                assert_logged_in(&calls[0], "docker.io", "circle", password);
+                calls[1..].iter().map(Call::line).collect()
+            }
+            _ => calls.iter().map(Call::line).collect(),
+        };
+        assert_eq!(lines, expected, "{platform}");
+    }
+}
+
+#[test]
+fn without_a_spec_or_dockerfile_the_job_is_refused() {
+    Test::new()
+        .file(".git/HEAD", "ref: refs/heads/main\n")
+        .args(&["ci", "github", "--standalone"])
+        .status(2)
+        .stderr_has("no layercache.yml and no Dockerfile here")
+        .stderr_has("hint:")
+        .run();
 }

@@ -19,33 +19,63 @@ use std::path::{Component, Path, PathBuf};
 pub fn ci(opts: &CiOptions, env: &Env) -> Result<(), Error> {
     let platform = opts.platform;
     let spec = ci_spec_path(opts.spec_file.as_deref())?;
-    let spec_text = spec.to_str().ok_or_else(|| {
-        Error::input(format!(
-            "{}: a CI job cannot name a path that is not UTF-8",
-            spec.display()
+    let spec_text = match &spec {
+        Some(spec) => Some(spec.to_str().ok_or_else(|| {
+            Error::input(format!(
+                "{}: a CI job cannot name a path that is not UTF-8",
+                spec.display()
+            ))
+        })?),
+        None => None,
+    };
+    // Without a spec the job builds as `layercache build` does there: ./Dockerfile, with the
+    // CI's registry image and tags.
+    if spec.is_none() && !Path::new(DEFAULT_DOCKERFILE).is_file() {
+        return Err(Error::input(format!(
+            "no {DEFAULT_SPEC} and no {DEFAULT_DOCKERFILE} here: the CI job has nothing to build"
         ))
-    })?;
+        .hint(format!(
+            "run `layercache ci` at the repository's root, beside the {DEFAULT_DOCKERFILE}, or \
+             name a spec with -f PATH"
+        )));
+    }
+    let source = spec_text.map_or_else(|| NO_SPEC.to_string(), String::from);
     if !Path::new(".git").exists() {
         eprintln!(
             "warning: no .git here: the job runs at the root of the repository's checkout, so run \
              `layercache ci` there, with -f naming the spec from the root"
         );
     }
+    // `-f` only for a spec other than ./layercache.yml, which `layercache build` finds itself.
+    let flag = spec_text.filter(|s| Path::new(s) != Path::new(DEFAULT_SPEC));
+    if opts.component {
+        if platform != Platform::GitLab {
+            return Err(Error::input(format!(
+                "--component is for GitLab, whose CI/CD components are included by path; {} \
+                 has no such thing here",
+                platform.name()
+            ))
+            .hint(
+                "for GitHub Actions, use layercache's action (see README); or drop --component",
+            ));
+        }
+        return write_stdout(&ci_jobs::gitlab_component(flag, &source)?);
+    }
     if !opts.standalone {
-        let flag = (spec != Path::new(DEFAULT_SPEC)).then_some(spec_text);
-        return write_stdout(&ci_jobs::default_job(platform, flag)?);
+        return write_stdout(&ci_jobs::default_job(platform, flag, &source)?);
     }
 
     let builder = opts.builder.unwrap_or(Builder::BuildKit);
-    let planned = script(&spec, platform, builder, true, env)?;
+    let spec = spec.as_deref();
+    let planned = script(spec, platform, builder, true, env)?;
     // GitHub builds pull requests too, and those must not publish anything.
     let pull_request_script = match platform {
-        Platform::GitHub => Some(script(&spec, platform, builder, false, env)?.script),
+        Platform::GitHub => Some(script(spec, platform, builder, false, env)?.script),
         _ => None,
     };
     let mut command = String::from("layercache");
-    if spec != Path::new(DEFAULT_SPEC) {
-        command.push_str(&format!(" -f {}", render::quote(spec_text)));
+    if let Some(flag) = flag {
+        command.push_str(&format!(" -f {}", render::quote(flag)));
     }
     command.push_str(&format!(" ci {} --standalone", platform.arg()));
     if builder == Builder::Legacy {
@@ -53,7 +83,7 @@ pub fn ci(opts: &CiOptions, env: &Env) -> Result<(), Error> {
     }
     let job = ci_jobs::Standalone {
         command,
-        spec: spec_text.to_string(),
+        spec: source,
         script: planned.script,
         pull_request_script,
         registries: registries_of(&own_registry_images(planned.images)),
@@ -75,16 +105,17 @@ fn own_registry_images(images: Vec<ImageInput>) -> Vec<ImageInput> {
         .collect()
 }
 
+/// The Dockerfile a job without a spec builds, as `layercache build` does.
+const DEFAULT_DOCKERFILE: &str = "Dockerfile";
+
+/// What the job's header says it builds when there is no spec.
+const NO_SPEC: &str = "./Dockerfile with the CI's defaults (no layercache.yml)";
+
 /// The spec as the job names it: relative to this folder, which the job's checkout mirrors when
-/// `layercache ci` runs at the repository's root.
-fn ci_spec_path(file: Option<&Path>) -> Result<PathBuf, Error> {
+/// `layercache ci` runs at the repository's root. `None`: no spec, flags and the CI's defaults.
+fn ci_spec_path(file: Option<&Path>) -> Result<Option<PathBuf>, Error> {
     let Some(path) = file else {
-        return Err(Error::input(format!(
-            "no {DEFAULT_SPEC} here: the CI job builds what a spec describes"
-        ))
-        .hint(format!(
-            "write {DEFAULT_SPEC} (see README), or name the spec with -f PATH"
-        )));
+        return Ok(None);
     };
     if !path.is_file() {
         return Err(
@@ -111,10 +142,12 @@ fn ci_spec_path(file: Option<&Path>) -> Result<PathBuf, Error> {
     if relative.components().any(|c| c == Component::ParentDir) {
         return Err(outside());
     }
-    Ok(relative
-        .components()
-        .filter(|c| *c != Component::CurDir)
-        .collect())
+    Ok(Some(
+        relative
+            .components()
+            .filter(|c| *c != Component::CurDir)
+            .collect(),
+    ))
 }
 
 /// A standalone job's script, the images it was planned from, and the variables the spec read
@@ -129,7 +162,7 @@ struct Script {
 /// depend on the CI that generated it) with the flags' defaults, the runner's `docker` from its
 /// PATH and the builder named, as this machine's docker says nothing about the runner's.
 fn script(
-    spec: &Path,
+    spec: Option<&Path>,
     platform: Platform,
     builder: Builder,
     push: bool,
@@ -149,7 +182,7 @@ fn script(
         }
     };
     let opts = SpecOptions {
-        file: Some(spec.to_path_buf()),
+        file: spec.map(Path::to_path_buf),
         overrides: Overrides {
             push: Some(push),
             fallback_image: ci.image.clone(),
@@ -170,7 +203,8 @@ fn script(
         ci,
     };
     let inputs = read_inputs(&opts, &recording)?;
-    let secrets = secrets_of(&inputs, &opts, &recording);
+    // The secrets' values are looked up to be masked, not read by the spec: not recorded.
+    let secrets = secrets_of(&inputs, &opts, &|k| env.get(k));
     let plan = make_plan(&inputs, &opts, None, &|k| env.is_set(k))?;
     let script = render::sh_with_prelude(&plan, &inputs.source, &shell.prelude);
     let script = secrets.mask(&render::resolve_symbols(&script, &shell.symbols()));

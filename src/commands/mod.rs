@@ -4,14 +4,20 @@
 
 mod build;
 mod ci;
+mod completions;
 mod doctor;
+mod init;
 mod lint;
+mod man;
 mod plan;
 
 pub use build::build;
 pub use ci::ci;
+pub use completions::completions;
 pub use doctor::doctor;
+pub use init::init;
 pub use lint::lint;
+pub use man::man;
 pub use plan::plan;
 
 use crate::docker::Capabilities;

@@ -3,6 +3,7 @@
 //! here knows docker commands or reads the environment itself: callers pass a lookup.
 
 pub mod ci;
+pub mod compose;
 pub mod dockerfile;
 pub mod expand;
 mod read;

@@ -1,13 +1,16 @@
-//! Turning a [`Plan`] into text: a POSIX sh script a CI job can paste, or JSON for tools.
+//! Turning a [`Plan`] into text: a POSIX sh script a CI job can paste, or JSON for tools; and
+//! the other YAML layercache writes (CI jobs, the starter spec of `layercache init`).
 //! Shell quoting lives here and nowhere else.
 
 pub mod ci_jobs;
 
 mod json;
 mod sh;
+mod starter;
 
 pub use json::json;
 pub use sh::{quote, resolve_symbols, sh, sh_with_prelude};
+pub use starter::{starter_spec, Starter};
 
 #[cfg(test)]
 mod tests {

@@ -338,6 +338,7 @@ impl Test {
             // Retries without waiting, unless a test sets a delay.
             .env("LAYERCACHE_RETRY_DELAY", "0")
             .env_remove("LAYERCACHE_DOCKER")
+            .env_remove("LAYERCACHE_FILE")
             .env_remove("LAYERCACHE_BUILDER")
             .env_remove("RUST_LOG");
         for (k, v) in &self.env {

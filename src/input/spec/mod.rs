@@ -113,7 +113,16 @@ pub struct Overrides {
     pub fallback_tags: Vec<String>,
 }
 
-/// The spec keys, for error messages and suggestions. Keep in step with `RawImage`.
+/// Where the spec's JSON Schema (schemas/layercache.schema.json, this version's) is published:
+/// its `$id`, and what `layercache init` names in the `# yaml-language-server: $schema=` line.
+pub const SCHEMA_URL: &str = concat!(
+    "https://raw.githubusercontent.com/layercache/layercache/v",
+    env!("CARGO_PKG_VERSION"),
+    "/schemas/layercache.schema.json"
+);
+
+/// The spec keys, for error messages and suggestions. Keep in step with `RawImage` (and with
+/// schemas/layercache.schema.json: tests/schema.rs checks both ways).
 pub const KEYS: &[&str] = &[
     "image",
     "dockerfile",
@@ -132,10 +141,12 @@ pub const KEYS: &[&str] = &[
     "cache_dir",
     "cache_export",
     "platforms",
+    "jobs",
 ];
 
-/// Keys of the whole spec, not of an image: beside `images:`, or among the keys of the one
-/// image. `jobs`: how many docker commands run at once.
+/// The keys of [`KEYS`] that hold for the whole spec, not for an image: beside `images:`, or
+/// among the keys of a one-image spec, never inside an image of `images:`. `jobs`: how many
+/// docker commands run at once.
 pub const TOP_KEYS: &[&str] = &["jobs"];
 
 /// A spec file: its images, and the spec-wide settings.

@@ -181,7 +181,8 @@ pub(super) fn parse_raw(text: &str, file: &str) -> Result<RawFile, Error> {
         serde_yaml::Value::Mapping(m) if m.contains_key("images") => {
             // serde would call these unknown fields of the list form, and then suggest the very
             // key it refuses.
-            if let Some(key) = KEYS.iter().find(|k| m.contains_key(**k)) {
+            let per_image = KEYS.iter().filter(|k| !super::TOP_KEYS.contains(k));
+            if let Some(key) = per_image.into_iter().find(|k| m.contains_key(**k)) {
                 return Err(beside_images(text, file, key));
             }
             true
@@ -277,7 +278,6 @@ pub(super) fn yaml_error(text: &str, file: &str, e: &serde_yaml::Error) -> Error
         let mut candidates = KEYS.to_vec();
         if i == 0 {
             candidates.push("images");
-            candidates.extend(super::TOP_KEYS);
         }
         match nearest(unknown, &candidates) {
             Some(key) => format!("did you mean `{key}`? valid keys: {}", KEYS.join(", ")),

@@ -6,14 +6,15 @@ use crate::input::ci::Platform;
 use crate::render;
 
 /// A job that installs layercache and runs `layercache build`. `spec` is the `-f` path the job
-/// passes, `None` for ./layercache.yml.
-pub fn default_job(platform: Platform, spec: Option<&str>) -> Result<String, Error> {
+/// passes, `None` for ./layercache.yml or no spec; `source` says in the header what it builds.
+pub fn default_job(platform: Platform, spec: Option<&str>, source: &str) -> Result<String, Error> {
     let mut build = String::from("layercache");
     if let Some(spec) = spec {
         check_line(spec, "the spec's path")?;
         build.push_str(&format!(" -f {}", render::quote(spec)));
     }
-    let header = default_header(platform, spec.unwrap_or("layercache.yml"));
+    check_line(source, "the spec's path")?;
+    let header = default_header(platform, source);
     Ok(match platform {
         Platform::GitLab => gitlab_default(&header, &build),
         Platform::GitHub => github_default(&header, &build),

@@ -15,10 +15,12 @@
 use crate::error::Error;
 use crate::input::reference::is_loopback_registry;
 
+mod component;
 mod default_style;
 mod standalone;
 mod yaml;
 
+pub use component::{gitlab_component, COMPONENT, GITLAB_PROJECT};
 pub use default_style::default_job;
 use default_style::*;
 pub use standalone::{standalone_job, standalone_warnings};
@@ -58,7 +60,7 @@ pub struct EnvRead {
 /// What a standalone job is made of; `commands::ci` plans it.
 #[derive(Debug, Clone)]
 pub struct Standalone {
-    /// The spec's path as the job's checkout has it.
+    /// The spec's path as the job's checkout has it, or what the job builds without one.
     pub spec: String,
     /// The command that generates the job again.
     pub command: String,
