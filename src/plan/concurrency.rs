@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 /// The images each image waits for (indices into the spec's images, ascending): those its
 /// Dockerfile builds on (`FROM`, `COPY --from=`, `RUN --mount=from=` naming another image's
-/// repository), and, for images sharing one local cache folder, the image before it (both
+/// repository) or its configuration names (`ImageConfig::builds_on`), and, for images sharing one local cache folder, the image before it (both
 /// would write and move the same folder). A cycle is an input error.
 pub(crate) fn image_dependencies(
     inputs: &[ImageInput],
@@ -20,10 +20,10 @@ pub(crate) fn image_dependencies(
     let repos: Vec<String> = inputs.iter().map(|i| normal(&i.config.image)).collect();
     let mut after: Vec<Vec<usize>> = vec![Vec::new(); inputs.len()];
     for (i, input) in inputs.iter().enumerate() {
-        for used in images_used(&input.dockerfile, &input.config.build_args) {
-            let Ok(r) = reference::parse(&used) else {
-                continue;
-            };
+        let named = images_used(&input.dockerfile, &input.config.build_args)
+            .into_iter()
+            .filter_map(|used| reference::parse(&used).ok());
+        for r in named.chain(input.config.builds_on.iter().cloned()) {
             let wanted = normal(&r);
             for (j, repo) in repos.iter().enumerate() {
                 if j != i && *repo == wanted && !after[i].contains(&j) {

@@ -572,4 +572,13 @@ mod tests {
         let after: Vec<&[usize]> = p.images.iter().map(|i| i.after.as_slice()).collect();
         assert_eq!(after, [&[][..], &[0][..], &[][..]]);
     }
+
+    #[test]
+    fn an_image_can_name_the_images_it_builds_on() {
+        let base = input("image: localhost:5000/base\n", "FROM busybox\n");
+        let mut app = input("image: localhost:5000/app\n", "FROM busybox\n");
+        app.config.builds_on = vec![crate::input::reference::parse("localhost:5000/base").unwrap()];
+        let p = plan(&[app, base], &opts(Builder::BuildKit)).unwrap();
+        assert_eq!(p.images[0].after, [1]);
+    }
 }

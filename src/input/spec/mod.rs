@@ -82,6 +82,10 @@ pub struct ImageConfig {
     pub cache_export: Vec<(String, String)>,
     /// The platforms to build for (`linux/amd64`), as docker spells them; empty: the engine's own.
     pub platforms: Vec<String>,
+    /// Images of the same run this one is built after, besides those its Dockerfile names
+    /// (`FROM`, `COPY --from=`): for Compose's `additional_contexts: {x: service:NAME}`. A spec
+    /// leaves it empty.
+    pub builds_on: Vec<Reference>,
     /// `registry_user` and `registry_password_var`: log in to the image's registry as this
     /// user, with the password in this environment variable (sent to docker on stdin).
     pub registry_login: Option<(String, String)>,
@@ -763,6 +767,7 @@ fn resolve(ctx: &Ctx, raw: RawImage, base: &Path, ov: &Overrides) -> Result<Imag
         cache_dir,
         cache_export,
         platforms,
+        builds_on: Vec::new(),
         registry_login,
         origin: ctx.file.to_string(),
     })
