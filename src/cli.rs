@@ -5,6 +5,7 @@ use crate::input::ci::Platform;
 use crate::input::spec::PullPolicy;
 use crate::plan::step::Retry;
 use crate::plan::{Builder, BuilderChoice, StrategyChoice};
+use crate::run::Progress;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -164,6 +165,11 @@ pub struct BuildArgs {
     /// Write the cache report as a GitLab metrics report (`name value` lines)
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
+
+    /// How docker's output shows when several commands run at once [default: auto: group in
+    /// GitLab CI and GitHub Actions, prefix elsewhere, plain with one job]
+    #[arg(long, value_enum, value_name = "STYLE", env = "LAYERCACHE_PROGRESS")]
+    pub progress: Option<Progress>,
 }
 
 #[derive(Debug, Args)]
@@ -324,6 +330,17 @@ pub struct SpecArgs {
     /// each at the end of the run, also after a failure or an interrupt)
     #[arg(long)]
     pub keep_login: bool,
+
+    /// Docker commands run at once: independent images, and independent stages of one image
+    /// [default: from the machine's cores and the strategy; see README "Concurrency"]
+    #[arg(long, short = 'j', value_name = "N", env = "LAYERCACHE_JOBS",
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub jobs: Option<u32>,
+
+    /// Platforms to build for, comma-separated as docker spells them (linux/amd64,linux/arm64);
+    /// more than one needs an engine that can export a cache (see `layercache doctor`)
+    #[arg(long = "platform", value_name = "PLATFORMS", value_delimiter = ',')]
+    pub platforms: Vec<String>,
 
     /// Inline strategy: push each stage as built, without first re-exporting it from the local
     /// cache; on engines that drop imported steps' records (classic store, Docker before 27)

@@ -64,6 +64,11 @@ pub struct SpecOptions {
     pub builder: BuilderChoice,
     pub retry: Retry,
     pub keep_going: bool,
+    /// `--jobs` / `LAYERCACHE_JOBS`; the spec's `jobs:` and the default come later.
+    pub jobs: Option<usize>,
+    /// This machine's cores (`available_parallelism`), for the default of `jobs`; `None` when
+    /// the plan runs elsewhere (`ci --standalone`).
+    pub parallelism: Option<usize>,
     pub reexport: bool,
     pub login_flags: Option<LoginFlags>,
     pub ci: CiContext,
@@ -113,6 +118,7 @@ impl SpecOptions {
             pull: args.pull,
             strategy: args.strategy,
             cache_dir: args.cache_dir.clone(),
+            platforms: args.platforms.clone(),
             push: match (args.push, args.no_push) {
                 _ if fork_push_refused => Some(false),
                 (true, _) => Some(true),
@@ -132,6 +138,8 @@ impl SpecOptions {
                 base_delay: Duration::from_secs_f64(args.retry_delay),
             },
             keep_going: args.keep_going,
+            jobs: args.jobs.map(|j| j as usize),
+            parallelism: std::thread::available_parallelism().ok().map(|n| n.get()),
             reexport: !args.no_reexport,
             login_flags,
             ci,
@@ -155,6 +163,7 @@ pub struct BuildOptions {
     pub lint: bool,
     pub report: Option<PathBuf>,
     pub metrics: Option<PathBuf>,
+    pub progress: Option<crate::run::Progress>,
 }
 
 impl BuildOptions {
@@ -165,6 +174,7 @@ impl BuildOptions {
             lint: !args.no_lint,
             report: args.report.clone(),
             metrics: args.metrics.clone(),
+            progress: args.progress,
         })
     }
 }

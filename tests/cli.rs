@@ -439,6 +439,8 @@ fn a_missing_cache_image_is_not_retried_but_a_flaky_pull_is() {
 
 const TWO_IMAGES: &str = "images:\n  - image: localhost:5000/one\n  - image: localhost:5000/two\n  - image: localhost:5000/three\n";
 
+/// One image at a time (`--jobs 1`): the order of the spec; tests/concurrency.rs has the
+/// same rules with images at once.
 #[test]
 fn a_failed_image_stops_the_rest_by_default() {
     let test = Test::new()
@@ -446,7 +448,7 @@ fn a_failed_image_stops_the_rest_by_default() {
         .spec(TWO_IMAGES)
         .buildkit_client()
         .fail_on("build *localhost:5000/two:cache-final*");
-    let out = test.clone().args(&["build"]).status(1).run();
+    let out = test.clone().args(&["build", "--jobs", "1"]).status(1).run();
     assert!(out
         .lines()
         .iter()
@@ -458,7 +460,13 @@ fn a_failed_image_stops_the_rest_by_default() {
     assert!(out
         .steps_starting_with("push localhost:5000/two")
         .is_empty());
-    let by_sh = test.run_sh(&test.clone().args(&["plan", "--format", "sh"]).run().stdout);
+    let by_sh = test.run_sh(
+        &test
+            .clone()
+            .args(&["plan", "--format", "sh", "--jobs", "1"])
+            .run()
+            .stdout,
+    );
     assert_eq!(by_sh.calls(), out.calls());
 }
 
@@ -471,7 +479,7 @@ fn keep_going_finishes_the_other_images_and_names_the_failure() {
         .fail_on("build *localhost:5000/two:cache-final*");
     let out = test
         .clone()
-        .args(&["build", "--keep-going"])
+        .args(&["build", "--keep-going", "--jobs", "1"])
         .status(1)
         .stderr_has("(image localhost:5000/two)")
         .run();
@@ -487,7 +495,7 @@ fn keep_going_finishes_the_other_images_and_names_the_failure() {
         .is_empty());
     let script = test
         .clone()
-        .args(&["plan", "--format", "sh", "--keep-going"])
+        .args(&["plan", "--format", "sh", "--keep-going", "--jobs", "1"])
         .run();
     let by_sh = test
         .status(1)

@@ -364,6 +364,22 @@ const SPECIFIC: &[(&str, &[&str])] = &[
     ),
     ("build_args", &["{PY: '3.10', N: 3, DEBUG: true}", "{A: '${LC_SCHEMA_TEST:-x}'}"]),
     ("dockerfile", &["Dockerfile.multi", "sub/Dockerfile"]),
+    (
+        "platforms",
+        &[
+            "linux/amd64",
+            "'linux/amd64,linux/arm64'",
+            "'linux/amd64, linux/arm/v7'",
+            "[linux/amd64, linux/arm64]",
+            "['linux/amd64,linux/arm64']",
+            "Linux/amd64",
+            "amd64",
+            "'linux/amd64,'",
+            "linux/arm/v7/x",
+            "'${LC_SCHEMA_TEST:-linux/amd64}'",
+        ],
+    ),
+    ("jobs", &["4", "64", "65", "'8'", "' 2 '", "'${LC_SCHEMA_TEST:-2}'", "many"]),
 ];
 
 /// A spec with `key: value`, and what that key needs beside it (the other half of a login).

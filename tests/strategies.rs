@@ -125,13 +125,13 @@ fn a_failed_registry_build_publishes_nothing_and_the_script_stops_too() {
         .fail_on("buildx build*localhost:5000/a:*");
     let built = test
         .clone()
-        .args(&["build", "-f", "two.yml"])
+        .args(&["build", "-f", "two.yml", "--jobs", "1"])
         .status(1)
         .step_count(1)
         .run();
     let script = test
         .clone()
-        .args(&["plan", "-f", "two.yml", "--format", "sh"])
+        .args(&["plan", "-f", "two.yml", "--format", "sh", "--jobs", "1"])
         .run();
     let by_sh = test.run_sh(&script.stdout);
     assert_ne!(by_sh.code, 0);

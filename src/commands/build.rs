@@ -37,7 +37,9 @@ pub fn build(opts: &BuildOptions, env: &Env) -> Result<(), Error> {
         .map_err(|e| Error::environment(format!("cannot install signal handlers: {e}")))?;
     let style = run::LogStyle::for_platform(spec.ci.platform);
     print!("{}", style.preamble(&secrets));
-    let outcome = run::run(&plan, &mut stderr, &interrupts, style);
+    let concurrent = crate::plan::concurrency::runs_concurrently(&plan);
+    let progress = run::Progress::choose(opts.progress, concurrent, style);
+    let outcome = run::run(&plan, &mut stderr, &interrupts, style, progress);
     let _ = write!(stderr, "{}", report::steps_table(&outcome));
     let cache = report::cache_report(&plan, &outcome);
     let _ = write!(stderr, "{}", cache.table());

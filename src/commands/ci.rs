@@ -196,6 +196,8 @@ fn script(
         },
         retry: Retry::DEFAULT,
         keep_going: false,
+        jobs: None,
+        parallelism: None,
         reexport: true,
         login_flags: None,
         ci,

@@ -67,6 +67,8 @@ fn make_plan(
             caps: caps.cloned(),
             retry: opts.retry,
             keep_going: opts.keep_going,
+            jobs: opts.jobs.or(inputs.jobs),
+            parallelism: opts.parallelism.unwrap_or(UNKNOWN_MACHINE_CORES),
             reexport: opts.reexport,
             branch: opts.ci.branch.clone(),
             default_branch: opts.ci.default_branch.clone(),
@@ -116,6 +118,8 @@ fn check_inputs(
             caps: None,
             retry: opts.retry,
             keep_going: opts.keep_going,
+            jobs: opts.jobs.or(inputs.jobs),
+            parallelism: opts.parallelism.unwrap_or(UNKNOWN_MACHINE_CORES),
             reexport: opts.reexport,
             branch: opts.ci.branch.clone(),
             default_branch: opts.ci.default_branch.clone(),
@@ -125,6 +129,10 @@ fn check_inputs(
     )
     .map(|_| ())
 }
+
+/// The cores assumed where the plan runs on another machine (a `ci --standalone` script): the
+/// smallest hosted runners of GitHub Actions and GitLab have 2.
+const UNKNOWN_MACHINE_CORES: usize = 2;
 
 /// Probes docker when it is there, for commands that never need it (`plan`, `--dry-run`).
 fn probe_if_present(docker: &str, env: &crate::options::Env) -> Option<Capabilities> {

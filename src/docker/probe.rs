@@ -33,6 +33,10 @@ pub struct Capabilities {
 pub struct BuildxBuilder {
     pub name: String,
     pub driver: Driver,
+    /// How many nodes it has (the `Name:` lines under `Nodes:`); more than one when each
+    /// platform builds natively on a node of its own, which matters for caches
+    /// (docker/buildx#1044).
+    pub nodes: usize,
 }
 
 /// How a buildx builder runs BuildKit. Only the `docker` driver builds into the daemon's image
@@ -159,9 +163,15 @@ pub fn parse_buildx_inspect(text: &str) -> Option<BuildxBuilder> {
             (k.trim() == key).then(|| v.trim().to_string())
         })
     };
+    let nodes = text
+        .lines()
+        .skip_while(|l| l.trim() != "Nodes:")
+        .filter(|l| l.split_once(':').is_some_and(|(k, _)| k == "Name"))
+        .count();
     Some(BuildxBuilder {
         name: field("Name")?,
         driver: Driver::parse(&field("Driver")?),
+        nodes: nodes.max(1),
     })
 }
 
@@ -315,6 +325,13 @@ mod tests {
             parse_buildx_inspect("Name: x\nDriver: cloud\n").map(|b| b.driver),
             Some(Driver::Cloud)
         );
+        // Nodes: one per `Name:` under `Nodes:` (a builder with a node per platform has two).
+        let one = recorded("28.5-containerd", "buildkit-buildx-inspect.stdout");
+        assert_eq!(parse_buildx_inspect(&one).map(|b| b.nodes), Some(1));
+        let two = "Name: multi\nDriver: docker-container\n\nNodes:\nName: multi0\nEndpoint: unix:///var/run/docker.sock\n\nName: arm64-builder\nEndpoint: ssh://1.1.1.1\nPlatforms: linux/arm64*\n";
+        assert_eq!(parse_buildx_inspect(two).map(|b| b.nodes), Some(2));
+        let per_arch = recorded("public", "kubernetes.inspect.buildx-pr-370.txt");
+        assert_eq!(parse_buildx_inspect(&per_arch).map(|b| b.nodes), Some(2));
     }
 
     #[test]

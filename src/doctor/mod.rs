@@ -114,6 +114,9 @@ pub fn evaluate(f: &Facts) -> Vec<Check> {
         checks.push(buildx_check(caps));
     }
     checks.push(builder_check(f));
+    if let Some(caps) = &f.caps {
+        checks.push(platforms_check(caps));
+    }
     let context = f.docker_context.as_deref().unwrap_or("default");
     let host = match &f.docker_host {
         Some(h) => format!("DOCKER_HOST={h}"),
@@ -165,6 +168,26 @@ fn buildx_check(caps: &Capabilities) -> Check {
         ),
     };
     check("buildx", Level::Ok, message, None)
+}
+
+/// Whether `platforms:` / `--platform a,b` can build one multi-platform image here. Not a
+/// warning where it cannot: single-platform builds work everywhere.
+fn platforms_check(caps: &Capabilities) -> Check {
+    match strategy::multi_platform(caps) {
+        Ok(how) => check("multi-platform", Level::Ok, how, None),
+        Err(why_not) => check(
+            "multi-platform",
+            Level::Ok,
+            format!(
+                "not here: {why_not}, and per-stage builds on the classic image store hold one \
+                 platform per tag; a spec with several platforms is refused (exit 2), one platform \
+                 builds (--platform linux/amd64). To build several: the containerd image store \
+                 (dockerd \"features\": {{\"containerd-snapshotter\": true}}) or a docker-container \
+                 builder (docker buildx create --use)"
+            ),
+            None,
+        ),
+    }
 }
 
 /// The strategy `build` would pick here (without `--strategy`), and why.

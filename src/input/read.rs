@@ -23,6 +23,8 @@ pub struct Inputs {
     pub images: Vec<ImageInput>,
     /// The spec's path, or `command-line flags`.
     pub source: String,
+    /// The spec's `jobs:`, when it sets it.
+    pub jobs: Option<usize>,
 }
 
 /// Reads the spec at `file` (or, without one, the flags alone) and the Dockerfiles. `env`
@@ -32,19 +34,23 @@ pub fn read_inputs(
     overrides: &Overrides,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Inputs, Error> {
-    let (configs, source) = match file {
+    let (spec, source) = match file {
         Some(path) => (
-            spec::load(path, env, overrides)?,
+            spec::load_spec(path, env, overrides)?,
             path.display().to_string(),
         ),
         None => (
-            spec::from_overrides(overrides)?,
+            spec::Spec {
+                images: spec::from_overrides(overrides)?,
+                jobs: None,
+            },
             "command-line flags".to_string(),
         ),
     };
     Ok(Inputs {
-        images: read_dockerfiles(configs, env)?,
+        images: read_dockerfiles(spec.images, env)?,
         source,
+        jobs: spec.jobs,
     })
 }
 
@@ -105,6 +111,12 @@ fn graph_inputs(config: &ImageConfig, env: &dyn Fn(&str) -> Option<String>) -> G
         .collect();
     GraphInputs {
         build_args,
+        // `platforms:` as the spec checked them; the graph is the union of each platform's.
+        platforms: config
+            .platforms
+            .iter()
+            .filter_map(|p| dockerfile::Platform::parse(p))
+            .collect(),
         ..GraphInputs::default()
     }
 }

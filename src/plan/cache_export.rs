@@ -43,6 +43,24 @@ pub(crate) fn plan_image(
     if target != df.stages.len().saturating_sub(1) {
         args.extend(["--target".into(), df.stages[target].target()]);
     }
+    // One build for every platform, and one cache: a single-node builder (the docker driver
+    // always is one) solves all platforms in one session, and its mode=max export holds every
+    // platform's records. Only a multi-node builder exports each node's cache to the same ref,
+    // the last one winning (docker/buildx#1044, confirmed upstream as a multi-node problem;
+    // moby/buildkit#2758); the e2e test checks that a wiped runner hits for both platforms.
+    if !config.platforms.is_empty() {
+        args.extend(["--platform".into(), config.platforms.join(",")]);
+    }
+    if let Some(b) = opts.caps.as_ref().and_then(|c| c.builder.as_ref()) {
+        if config.platforms.len() > 1 && b.nodes > 1 {
+            warnings.push(format!(
+                "{}: builder `{}` has {} nodes: buildx writes each node's cache to the one cache \
+                 ref and keeps the last (docker/buildx#1044), so the platforms built on the other \
+                 nodes miss their cache on the next runner; a builder of one node keeps them all",
+                config.image, b.name, b.nodes
+            ));
+        }
+    }
     for from in cache.from() {
         args.extend(["--cache-from".into(), from]);
     }
@@ -76,6 +94,7 @@ pub(crate) fn plan_image(
     args.push(config.context.display().to_string());
 
     let step = |kind: StepKind, program: &str, args: Vec<String>| Step {
+        after: Vec::new(),
         kind,
         program: program.to_string(),
         args,
@@ -94,9 +113,12 @@ pub(crate) fn plan_image(
         .iter()
         .flat_map(|(s, m)| m.iter().map(move |m| (s, m)))
     {
+        // After the build, one after another (the executor may otherwise start them at once).
+        let previous = steps.len() - 1;
         steps.push(Step {
             reference: Some(moving.clone()),
             retry: opts.retry,
+            after: vec![previous],
             ..step(
                 StepKind::Push,
                 &opts.docker,
@@ -107,7 +129,9 @@ pub(crate) fn plan_image(
         });
     }
     if let Cache::Local { dir } = &cache {
-        steps.push(step(StepKind::SaveCache, "sh", replace_dir(dir)));
+        let mut save = step(StepKind::SaveCache, "sh", replace_dir(dir));
+        save.after = vec![0];
+        steps.push(save);
     }
     Ok(ImagePlan {
         name: config.image.to_string(),
@@ -117,6 +141,8 @@ pub(crate) fn plan_image(
         targets: vec![target],
         cache_refs: vec![cache.written()],
         steps,
+        after: Vec::new(),
+        platforms: config.platforms.clone(),
     })
 }
 

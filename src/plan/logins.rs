@@ -9,6 +9,7 @@ use crate::input::ci::{CiContext, Login};
 /// `docker login --password-stdin`: the password goes from its variable to docker's stdin.
 pub(crate) fn login_step(login: &Login, opts: &Options, builder: Builder) -> Step {
     Step {
+        after: Vec::new(),
         kind: StepKind::Login,
         program: opts.docker.clone(),
         args: [
@@ -46,6 +47,7 @@ pub(crate) fn logout_step(registry: &str, opts: &Options, builder: Builder) -> S
         retry: Retry::ONCE,
         output_stage: None,
         stdin_var: None,
+        after: Vec::new(),
     }
 }
 

@@ -9,6 +9,7 @@
 
 pub mod builder;
 mod cache_export;
+pub mod concurrency;
 pub mod logins;
 mod per_stage;
 mod refs;
@@ -40,6 +41,10 @@ pub struct Options {
     pub retry: Retry,
     /// With several images, finish the others after one fails (and still exit non-zero).
     pub keep_going: bool,
+    /// `--jobs` or the spec's `jobs:`: docker commands at once; `None`: the default.
+    pub jobs: Option<usize>,
+    /// The machine's cores, for the default of `jobs` (`concurrency::default_jobs`).
+    pub parallelism: usize,
     /// Per-stage inline caches: build each stage a second time from the local cache before
     /// pushing, where the engine would drop records (see `StageBuild::reexport_args`); false
     /// with `--no-reexport`.
@@ -57,6 +62,8 @@ pub struct Options {
 pub struct Plan {
     pub builder: Builder,
     pub keep_going: bool,
+    /// At most this many docker commands run at once (1: one after another, in plan order).
+    pub jobs: usize,
     /// `docker login` steps, run before any image; a failure stops everything.
     pub logins: Vec<Step>,
     pub images: Vec<ImagePlan>,
@@ -82,6 +89,11 @@ pub struct ImagePlan {
     /// the one cache ref (folder, scope) of an exported cache.
     pub cache_refs: Vec<String>,
     pub steps: Vec<Step>,
+    /// The images (indices into `Plan::images`) whose every step must have succeeded before
+    /// this image's first step: those its Dockerfile builds on (see `concurrency`).
+    pub after: Vec<usize>,
+    /// The platforms built (`--platform`), empty for the engine's own.
+    pub platforms: Vec<String>,
 }
 
 impl Plan {
@@ -97,10 +109,17 @@ impl Plan {
 pub fn plan(images: &[ImageInput], opts: &Options) -> Result<Plan, Error> {
     let (builder, _) = builder::choose(opts.builder, opts.caps.as_ref());
     let mut warnings = Vec::new();
-    let images = images
+    let mut planned = images
         .iter()
         .map(|input| plan_image(input, opts, &mut warnings))
         .collect::<Result<Vec<_>, _>>()?;
+    let dependencies = concurrency::image_dependencies(images, &planned)?;
+    for (plan, after) in planned.iter_mut().zip(dependencies) {
+        plan.after = after;
+    }
+    let jobs = opts.jobs.unwrap_or_else(|| {
+        concurrency::default_jobs(opts.parallelism, planned.iter().map(|i| i.strategy))
+    });
     let logins = opts
         .logins
         .iter()
@@ -114,8 +133,9 @@ pub fn plan(images: &[ImageInput], opts: &Options) -> Result<Plan, Error> {
     Ok(Plan {
         builder,
         keep_going: opts.keep_going,
+        jobs,
         logins,
-        images,
+        images: planned,
         logouts,
         warnings,
     })
@@ -126,11 +146,12 @@ fn plan_image(
     opts: &Options,
     warnings: &mut Vec<String>,
 ) -> Result<ImagePlan, Error> {
-    let chosen = strategy::choose(
+    let chosen = strategy::choose_for_platforms(
         input.config.strategy,
         opts.builder,
         opts.reexport,
         opts.caps.as_ref(),
+        input.config.platforms.len(),
     )?;
     tracing::info!("{}: {}", input.config.image, chosen.reason);
     let path = input.config.dockerfile.display();
@@ -224,6 +245,8 @@ mod tests {
             caps: None,
             retry: Retry::ONCE,
             keep_going: false,
+            jobs: None,
+            parallelism: 2,
             reexport: false,
             branch: None,
             default_branch: None,
@@ -473,5 +496,134 @@ mod tests {
         o.builder = BuilderChoice::BuildKit;
         let local = plan(&[input("image: app\npush: false\n", MULTI)], &o).unwrap();
         assert!(local.steps().all(|s| s.kind != StepKind::Reexport));
+    }
+
+    #[test]
+    fn a_diamond_waits_only_for_what_each_stage_needs() {
+        let df = "FROM alpine AS base\nFROM base AS left\nRUN a\nFROM base AS right\nRUN b\n\
+                  FROM left AS final\nCOPY --from=right /x /x\n";
+        let mut o = opts(Builder::BuildKit);
+        o.reexport = true;
+        let p = plan(&[input("image: app\n", df)], &o).unwrap();
+        let after: Vec<(String, Vec<usize>)> = p.images[0]
+            .steps
+            .iter()
+            .map(|s| (s.label(), s.after.clone()))
+            .collect();
+        let expected: Vec<(String, Vec<usize>)> = [
+            ("build base", vec![]),
+            ("re-export base", vec![0]),
+            // The branches: each after the base (its re-export), not after each other.
+            ("build left", vec![1]),
+            ("re-export left", vec![2]),
+            ("build right", vec![1]),
+            ("re-export right", vec![4]),
+            ("build final", vec![1, 3, 5]),
+            ("re-export final", vec![6]),
+            // Pushes after every build, one after another.
+            ("push app:cache-base", vec![1, 3, 5, 7]),
+            ("push app:cache-left", vec![8]),
+            ("push app:cache-right", vec![9]),
+            ("push app:cache-final", vec![10]),
+            ("push app:latest", vec![11]),
+        ]
+        .into_iter()
+        .map(|(l, a)| (l.to_string(), a))
+        .collect();
+        assert_eq!(after, expected);
+        assert!(concurrency::runs_concurrently(&p));
+        let chain = plan(&[input("image: app\n", MULTI)], &o).unwrap();
+        assert!(!concurrency::runs_concurrently(&chain));
+    }
+
+    #[test]
+    fn images_wait_for_the_images_they_are_built_from() {
+        let base = input("image: localhost:5000/base\n", "FROM busybox\nRUN x\n");
+        let app = input(
+            "image: localhost:5000/app\n",
+            "ARG REG=localhost:5000\nFROM ${REG}/base:v1 AS b\nFROM busybox\nCOPY --from=b /x /x\n",
+        );
+        let hub = input("image: busybox\n", "FROM scratch\n");
+        let p = plan(&[app, base, hub], &opts(Builder::BuildKit)).unwrap();
+        // `busybox` is the hub's image of the spec: both FROM lines name it.
+        assert_eq!(p.images[0].after, [1, 2]);
+        assert_eq!(p.images[1].after, [2]);
+        assert!(p.images[2].after.is_empty());
+        assert_eq!(concurrency::levels(&p.images), [vec![2], vec![1], vec![0]]);
+    }
+
+    #[test]
+    fn one_platform_goes_to_every_stage_build() {
+        let p = plan(
+            &[input(
+                "image: app\nplatforms: [linux/arm64]\npush: false\n",
+                MULTI,
+            )],
+            &opts(Builder::BuildKit),
+        )
+        .unwrap();
+        assert!(lines(&p)
+            .iter()
+            .all(|l| l.contains("--platform linux/arm64 ")));
+        let e = plan(
+            &[input(
+                "image: app\nplatforms: [linux/arm64, linux/amd64]\nstrategy: inline\n",
+                MULTI,
+            )],
+            &opts(Builder::BuildKit),
+        )
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn a_multi_node_builder_is_warned_about_its_one_cache() {
+        use crate::docker::{BuildxBuilder, Capabilities, Driver};
+        let mut o = opts(Builder::BuildKit);
+        o.builder = BuilderChoice::Auto;
+        let caps = |nodes| Capabilities {
+            client: Some("28.2.2".into()),
+            client_version: Some((28, 2)),
+            buildx: Some("0.29.1".into()),
+            builder: Some(BuildxBuilder {
+                name: "ci".into(),
+                driver: Driver::Kubernetes,
+                nodes,
+            }),
+            ..Capabilities::default()
+        };
+        let spec = "image: app\nplatforms: [linux/amd64, linux/arm64]\n";
+        o.caps = Some(caps(2));
+        let p = plan(&[input(spec, MULTI)], &o).unwrap();
+        assert_eq!(p.images[0].strategy, Strategy::Registry);
+        assert!(
+            p.warnings.iter().any(|w| w.contains("docker/buildx#1044")),
+            "{:?}",
+            p.warnings
+        );
+        o.caps = Some(caps(1));
+        assert!(plan(&[input(spec, MULTI)], &o).unwrap().warnings.is_empty());
+    }
+
+    #[test]
+    fn images_sharing_a_local_cache_folder_take_turns() {
+        let one = input("image: one\nstrategy: local\n", MULTI);
+        let two = input("image: two\nstrategy: local\n", MULTI);
+        let three = input(
+            "image: three\nstrategy: local\ncache_dir: elsewhere\n",
+            MULTI,
+        );
+        let p = plan(&[one, two, three], &opts(Builder::BuildKit)).unwrap();
+        let after: Vec<&[usize]> = p.images.iter().map(|i| i.after.as_slice()).collect();
+        assert_eq!(after, [&[][..], &[0][..], &[][..]]);
+    }
+
+    #[test]
+    fn an_image_can_name_the_images_it_builds_on() {
+        let base = input("image: localhost:5000/base\n", "FROM busybox\n");
+        let mut app = input("image: localhost:5000/app\n", "FROM busybox\n");
+        app.config.builds_on = vec![crate::input::reference::parse("localhost:5000/base").unwrap()];
+        let p = plan(&[app, base], &opts(Builder::BuildKit)).unwrap();
+        assert_eq!(p.images[0].after, [1]);
     }
 }

@@ -42,6 +42,7 @@ pub(crate) fn plan_image(
     let reexport = matches!(strategy, Strategy::Inline { reexport: true }) && config.push;
 
     let step = |kind, args: Vec<String>, stage: usize, reference: Option<String>| Step {
+        after: Vec::new(),
         kind,
         program: opts.docker.clone(),
         args,
@@ -59,19 +60,33 @@ pub(crate) fn plan_image(
         stdin_var: None,
     };
 
-    let mut steps = Vec::new();
+    // What each step waits for (`Step::after`): the pulls one after another, then each stage's
+    // build after the pulls and after every stage it needs (their re-exports included, so a
+    // chain of stages runs exactly as before); stages that do not need each other (the two
+    // branches of a diamond) may build at once. The pushes wait for every build, then go one
+    // after another, cache refs first.
+    let mut steps: Vec<Step> = Vec::new();
+    let push_step = |steps: &mut Vec<Step>, mut s: Step, after: Vec<usize>| {
+        s.after = after;
+        steps.push(s);
+        steps.len() - 1
+    };
+    let mut last_pull: Option<usize> = None;
     if needs_pull(builder, config.pull) {
         for (&i, r) in &refs {
             for r in &r.read {
-                steps.push(step(
+                let s = step(
                     StepKind::Pull,
                     vec!["pull".into(), r.clone()],
                     i,
                     Some(r.clone()),
-                ));
+                );
+                last_pull = Some(push_step(&mut steps, s, last_pull.into_iter().collect()));
             }
         }
     }
+    // The last step of each stage built so far (its re-export, or its build).
+    let mut done: BTreeMap<usize, usize> = BTreeMap::new();
     for &i in &targets {
         let tags: Vec<String> = refs
             .get(&i)
@@ -85,29 +100,41 @@ pub(crate) fn plan_image(
             stage: i,
             tags: &tags,
             dockerfile_path: &dockerfile_path,
+            platforms: &config.platforms,
         };
-        steps.push(step(StepKind::Build, build.args(builder, &refs), i, None));
-        if reexport {
-            steps.push(step(StepKind::Reexport, build.reexport_args(), i, None));
-        }
+        let mut after: Vec<usize> = last_pull.into_iter().collect();
+        after.extend(df.ancestors(i).iter().filter_map(|a| done.get(a)));
+        let b = push_step(
+            &mut steps,
+            step(StepKind::Build, build.args(builder, &refs), i, None),
+            after,
+        );
+        let last = if reexport {
+            push_step(
+                &mut steps,
+                step(StepKind::Reexport, build.reexport_args(), i, None),
+                vec![b],
+            )
+        } else {
+            b
+        };
+        done.insert(i, last);
     }
     if config.push {
-        for (&i, r) in &refs {
-            let w = &r.write;
-            steps.push(step(
+        let mut previous: Vec<usize> = done.values().copied().collect();
+        let pushes = refs
+            .iter()
+            .map(|(&i, r)| (i, r.write.clone()))
+            .chain(publish.iter().map(|p| (target, p.clone())))
+            .collect::<Vec<_>>();
+        for (i, reference) in pushes {
+            let s = step(
                 StepKind::Push,
-                vec!["push".into(), w.clone()],
+                vec!["push".into(), reference.clone()],
                 i,
-                Some(w.clone()),
-            ));
-        }
-        for p in &publish {
-            steps.push(step(
-                StepKind::Push,
-                vec!["push".into(), p.clone()],
-                target,
-                Some(p.clone()),
-            ));
+                Some(reference),
+            );
+            previous = vec![push_step(&mut steps, s, previous)];
         }
     }
     Ok(ImagePlan {
@@ -118,6 +145,8 @@ pub(crate) fn plan_image(
         targets,
         cache_refs: refs.into_values().map(|r| r.write).collect(),
         steps,
+        after: Vec::new(),
+        platforms: config.platforms.clone(),
     })
 }
 
@@ -138,6 +167,8 @@ pub(crate) struct StageBuild<'a> {
     /// The stage's cache ref, then (for the shipped stage) the publish tags.
     pub(crate) tags: &'a [String],
     pub(crate) dockerfile_path: &'a str,
+    /// `--platform`, when the spec names one (one only: see `strategy::choose_for_platforms`).
+    pub(crate) platforms: &'a [String],
 }
 
 impl StageBuild<'_> {
@@ -189,9 +220,12 @@ impl StageBuild<'_> {
         vec!["--target".into(), self.df.stages[self.stage].target()]
     }
 
-    /// Build args, tags, Dockerfile and context: the same for both builds.
+    /// Platform, build args, tags, Dockerfile and context: the same for both builds.
     fn rest(&self) -> Vec<String> {
         let mut args = Vec::new();
+        if !self.platforms.is_empty() {
+            args.extend(["--platform".into(), self.platforms.join(",")]);
+        }
         for (k, v) in &self.config.build_args {
             let arg = match v {
                 Some(v) => format!("{k}={v}"),

@@ -47,6 +47,10 @@ pub struct Step {
     /// The environment variable whose value is written to the step's stdin (a registry
     /// password for `docker login --password-stdin`); the value itself is never in the plan.
     pub stdin_var: Option<String>,
+    /// The steps of the same image (indices into its `steps`) that must have ended well before
+    /// this one starts; steps with none left to wait for may run at once. Logins and the images
+    /// an image builds on come first anyway (`ImagePlan::after`).
+    pub after: Vec<usize>,
 }
 
 /// Tries and backoff for a step that talks to a registry.

@@ -155,6 +155,73 @@ pub fn choose(
     }
 }
 
+/// [`choose`] for an image built for `platforms` platforms. One multi-platform image needs one
+/// `docker buildx build --platform a,b` with an exported cache: the per-stage strategies push
+/// each stage with `docker push`, and the classic image store (and the legacy builder) holds
+/// one platform per tag. So `auto` picks an exported cache where the engine can (and, docker
+/// not probed, plans one), and a multi-platform image is refused (exit 2) where it cannot.
+pub fn choose_for_platforms(
+    choice: StrategyChoice,
+    builder_choice: BuilderChoice,
+    reexport: bool,
+    caps: Option<&Capabilities>,
+    platforms: usize,
+) -> Result<Chosen, Error> {
+    if platforms <= 1 {
+        return choose(choice, builder_choice, reexport, caps);
+    }
+    let refuse = |why: String| {
+        Error::input(format!("a multi-platform image ({platforms} platforms) needs one buildx build with an exported cache, but {why}"))
+            .hint(
+                "use the containerd image store (dockerd \"features\": {\"containerd-snapshotter\": true}) \
+                 or a builder with the docker-container driver, and --strategy auto or registry; \
+                 or build one platform (--platform linux/amd64)",
+            )
+    };
+    match choice {
+        StrategyChoice::Inline => {
+            return Err(refuse(
+                "--strategy inline builds each stage on its own and pushes it with `docker push`"
+                    .into(),
+            ))
+        }
+        StrategyChoice::Legacy => {
+            return Err(refuse("the legacy builder builds one platform".into()))
+        }
+        _ => {}
+    }
+    let chosen = choose(choice, builder_choice, reexport, caps)?;
+    if chosen.strategy.exports_cache() {
+        return Ok(chosen);
+    }
+    if matches!(chosen.strategy, Strategy::Legacy { .. }) {
+        return Err(refuse(chosen.reason));
+    }
+    match caps.map(cannot_export) {
+        None => Ok(Chosen {
+            strategy: Strategy::Registry,
+            reason: "registry cache, mode=max (a multi-platform image is one buildx build with an \
+                     exported cache; docker was not probed)"
+                .into(),
+        }),
+        Some(None) => Ok(chosen),
+        Some(Some(why_not)) => Err(refuse(format!(
+            "this engine cannot export a cache: {why_not}"
+        ))),
+    }
+}
+
+/// Whether this engine can build one multi-platform image (what `doctor` says): `Err` says why not.
+pub fn multi_platform(caps: &Capabilities) -> Result<String, String> {
+    match cannot_export(caps) {
+        None => Ok(format!(
+            "{} can build a multi-platform image in one build (--platform a,b) with one cache",
+            exporter(caps)
+        )),
+        Some(why_not) => Err(why_not),
+    }
+}
+
 /// The legacy builder, with its pulled caches unless the containerd store breaks them.
 fn legacy(caps: Option<&Capabilities>, reason: String) -> Chosen {
     let containerd = caps
@@ -288,6 +355,7 @@ mod tests {
             builder: driver.map(|driver| BuildxBuilder {
                 name: "default".into(),
                 driver,
+                nodes: 1,
             }),
             buildx_builder_env: false,
             daemon: Some(Daemon {

@@ -28,13 +28,15 @@ pub fn json(plan: &Plan, dockerfiles: &[&Dockerfile]) -> Value {
                 "stages": stages,
                 "targets": image.targets,
                 "cache_refs": image.cache_refs,
+                "after": image.after,
+                "platforms": image.platforms,
                 "steps": steps,
             })
         })
         .collect();
     let logins: Vec<Value> = plan.logins.iter().map(step_json).collect();
     let logouts: Vec<Value> = plan.logouts.iter().map(step_json).collect();
-    json!({"builder": plan.builder, "logins": logins, "images": images, "logouts": logouts, "warnings": plan.warnings})
+    json!({"builder": plan.builder, "jobs": plan.jobs, "logins": logins, "images": images, "logouts": logouts, "warnings": plan.warnings})
 }
 
 fn step_json(s: &Step) -> Value {
@@ -46,6 +48,7 @@ fn step_json(s: &Step) -> Value {
         "stage": s.stage,
         "reference": s.reference,
         "tries": s.retry.tries,
+        "after": s.after,
         // Only the variable's name: the value never enters a plan.
         "stdin": s.stdin_var.as_ref().map(|v| json!({"env": v})),
     })

@@ -1,5 +1,6 @@
 //! The plan as a POSIX sh script; shell quoting lives here and nowhere else.
 
+use crate::plan::concurrency;
 use crate::plan::step::{Step, StepKind};
 use crate::plan::{Builder, Plan};
 use std::collections::BTreeMap;
@@ -39,8 +40,13 @@ pub fn sh_with_prelude(plan: &Plan, source: &str, prelude: &str) -> String {
     }
 
     let keep_going = plan.keep_going && plan.images.len() > 1;
-    if keep_going {
+    let levels = concurrency::levels(&plan.images);
+    let concurrent = plan.jobs > 1 && levels.iter().any(|l| l.len() > 1);
+    if keep_going || concurrent {
         out.push_str("failed=''\n");
+    }
+    if plan.images.iter().any(|i| !i.after.is_empty()) && keep_going {
+        out.push_str(ANY_FAILED_FUNCTION);
     }
     if !plan.logouts.is_empty() {
         // Set before the logins, so a failed second login still logs out of the first. On a
@@ -62,36 +68,158 @@ pub fn sh_with_prelude(plan: &Plan, source: &str, prelude: &str) -> String {
             out.push('\n');
         }
     }
-    for image in &plan.images {
-        out.push_str(&format!(
-            "\n# {}: {}\n# Strategy {}: {}\n",
-            image.name,
-            image.dockerfile,
-            image.strategy.name(),
-            image.strategy_reason
-        ));
-        if keep_going {
-            // Not `if ! ( ... )`: sh ignores `set -e` inside a tested subshell.
-            out.push_str("set +e\n(\nset -e\n");
-        }
-        for step in &image.steps {
-            out.push_str(&step_line(step, &common));
-            out.push('\n');
-        }
-        if keep_going {
-            out.push_str(&format!(
-                ")\n[ $? -eq 0 ] || failed=\"$failed {}\"\nset -e\n",
-                image.name
-            ));
+    if concurrent {
+        concurrent_images(plan, &levels, &common, &mut out);
+    } else {
+        for k in sequential_order(plan) {
+            let image = &plan.images[k];
+            image_header(plan, k, &mut out);
+            if keep_going {
+                skip_if_a_base_failed(plan, k, &mut out);
+                // Not `if ! ( ... )`: sh ignores `set -e` inside a tested subshell.
+                out.push_str("set +e\n(\nset -e\n");
+            }
+            for step in &image.steps {
+                out.push_str(&step_line(step, &common));
+                out.push('\n');
+            }
+            if keep_going {
+                out.push_str(&format!(
+                    ")\n[ $? -eq 0 ] || failed=\"$failed {}\"\nset -e\n",
+                    image.name
+                ));
+                if !image.after.is_empty() {
+                    out.push_str("fi\n");
+                }
+            }
         }
     }
-    if keep_going {
+    if keep_going || concurrent {
         out.push_str(
             "\nif [ -n \"$failed\" ]; then echo \"layercache: failed:$failed\" >&2; exit 1; fi\n",
         );
     }
     out
 }
+
+/// The order `layercache build --jobs 1` builds the images in: each time the first image in
+/// the spec whose bases are built.
+fn sequential_order(plan: &Plan) -> Vec<usize> {
+    let mut done = vec![false; plan.images.len()];
+    let mut order = Vec::new();
+    while order.len() < plan.images.len() {
+        let next = (0..plan.images.len())
+            .find(|&k| !done[k] && plan.images[k].after.iter().all(|&d| done[d]))
+            // A cycle is refused while planning; never loop on a hand-made plan.
+            .or_else(|| (0..plan.images.len()).find(|&k| !done[k]));
+        let Some(k) = next else { break };
+        done[k] = true;
+        order.push(k);
+    }
+    order
+}
+
+fn image_header(plan: &Plan, k: usize, out: &mut String) {
+    let image = &plan.images[k];
+    out.push_str(&format!(
+        "\n# {}: {}\n# Strategy {}: {}\n",
+        image.name,
+        image.dockerfile,
+        image.strategy.name(),
+        image.strategy_reason
+    ));
+    if !image.after.is_empty() {
+        let bases: Vec<&str> = image
+            .after
+            .iter()
+            .map(|&d| plan.images[d].name.as_str())
+            .collect();
+        out.push_str(&format!("# Built after {}.\n", bases.join(", ")));
+    }
+}
+
+/// With `--keep-going`, an image whose base failed is not built: opens an `if` that the caller
+/// closes with `fi` when the image has bases.
+fn skip_if_a_base_failed(plan: &Plan, k: usize, out: &mut String) {
+    let image = &plan.images[k];
+    if image.after.is_empty() {
+        return;
+    }
+    let bases: Vec<String> = image
+        .after
+        .iter()
+        .map(|&d| quote(&plan.images[d].name))
+        .collect();
+    out.push_str(&format!(
+        "if lc_any_failed {}; then\n  echo \"layercache: {} is not built: an image it builds on failed\" >&2\n  failed=\"$failed {}\"\nelse\n",
+        bases.join(" "),
+        image.name,
+        image.name
+    ));
+}
+
+/// The images level by level (each level after the images it builds on), up to `jobs` images
+/// of a level at once, each in a subshell of its own in the background (`&`) whose status is
+/// kept by `wait`. Inside an image the steps run one after another, in plan order. Without
+/// `--keep-going` the script stops after the first group with a failure (the other images of
+/// that group finish: sh cannot stop them as `layercache build` does).
+fn concurrent_images(
+    plan: &Plan,
+    levels: &[Vec<usize>],
+    common: &BTreeMap<String, String>,
+    out: &mut String,
+) {
+    out.push_str(&format!(
+        "\n# Up to {} images at once (--jobs), each image after the images it builds on; one\n\
+         # image's steps run one after another. Each image's status is kept by `wait`.\n",
+        plan.jobs
+    ));
+    for level in levels {
+        for group in level.chunks(plan.jobs.max(1)) {
+            for &k in group {
+                let image = &plan.images[k];
+                image_header(plan, k, out);
+                out.push_str(&format!("lc_pid_{k}=\n"));
+                let keep_going = plan.keep_going;
+                if keep_going {
+                    skip_if_a_base_failed(plan, k, out);
+                }
+                out.push_str("(\nset -e\n");
+                for step in &image.steps {
+                    out.push_str(&step_line(step, common));
+                    out.push('\n');
+                }
+                out.push_str(&format!(") &\nlc_pid_{k}=$!\n"));
+                if keep_going && !image.after.is_empty() {
+                    out.push_str("fi\n");
+                }
+            }
+            out.push('\n');
+            for &k in group {
+                out.push_str(&format!(
+                    "if [ -n \"$lc_pid_{k}\" ]; then wait \"$lc_pid_{k}\" || failed=\"$failed {}\"; fi\n",
+                    plan.images[k].name
+                ));
+            }
+            if !plan.keep_going {
+                out.push_str(
+                    "if [ -n \"$failed\" ]; then echo \"layercache: failed:$failed\" >&2; exit 1; fi\n",
+                );
+            }
+        }
+    }
+}
+
+/// Whether one of the named images failed (`$failed` holds their names).
+const ANY_FAILED_FUNCTION: &str = r#"
+# lc_any_failed NAME...: whether one of these images failed.
+lc_any_failed() {
+    for _n in "$@"; do
+        case " $failed " in *" $_n "*) return 0 ;; esac
+    done
+    return 1
+}
+"#;
 
 /// Shell twins of the executor's retry rules (see `run`): tries again after each listed wait.
 const RETRY_FUNCTION: &str = r#"

@@ -3,6 +3,31 @@
 use crate::input::ci::Platform;
 use crate::secrets::Secrets;
 
+/// How docker's output is shown when several commands run at once (`--progress`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Progress {
+    /// Each line as it comes, prefixed with its image and stage: `app/builder | #6 DONE 0.1s`
+    Prefix,
+    /// Each step's output in one block when it ends (in CI, inside its collapsible section)
+    Group,
+    /// Each line as it comes, as docker printed it
+    Plain,
+}
+
+impl Progress {
+    /// `--progress` when given; else plain when one docker command runs at a time (the log of
+    /// a sequential run, unchanged), group where the CI folds sections (interleaved sections
+    /// would not fold), and prefix elsewhere.
+    pub fn choose(asked: Option<Progress>, concurrent: bool, style: LogStyle) -> Progress {
+        match asked {
+            Some(p) => p,
+            None if !concurrent => Progress::Plain,
+            None if style != LogStyle::Plain => Progress::Group,
+            None => Progress::Prefix,
+        }
+    }
+}
+
 /// How step headers look in the log: plain, or the CI's collapsible sections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogStyle {

@@ -1,11 +1,14 @@
 //! The executor: spawns each step of a [`Plan`] with `std::process::Command` (never through a
-//! shell), streams its output to stderr as it comes, and stops at the first failure that is not
-//! tolerated. It decides nothing about what to run.
+//! shell), up to `Plan::jobs` at once, each on a thread of its own once the steps and images it
+//! waits for have ended well (`Step::after`, `ImagePlan::after`: the plan decides the order, the
+//! executor only follows it). The main thread owns the log: workers send it their lines, which
+//! it writes as they come (prefixed with the image and stage) or in one block per step. The
+//! first failure that is not tolerated stops the run, and the commands still running with it.
 
 mod log_style;
 mod signals;
 
-pub use log_style::LogStyle;
+pub use log_style::{LogStyle, Progress};
 pub use signals::Interrupts;
 
 use crate::plan::step::{Step, StepKind};
@@ -53,46 +56,221 @@ pub struct Outcome {
 /// Lines kept per step for the summary and report; output beyond this is still streamed.
 const MAX_KEPT_LINES: usize = 200_000;
 
-/// Runs every step in order; `log` receives headers, docker's output and warnings.
-/// A failure stops the run, or with `keep_going` only the rest of that image's steps.
-pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts, style: LogStyle) -> Outcome {
-    let total = plan.steps().count();
+/// The signal the executor stops running docker commands with when another step failed: the
+/// one Ctrl-C sends, which docker handles by cancelling the build or push (a cancelled build
+/// exports nothing, a cancelled push never writes the tag's manifest).
+const STOP_SIGNAL: i32 = libc::SIGINT;
+
+/// How a step stands while the run goes on.
+#[derive(Debug, Clone, PartialEq)]
+enum State {
+    Waiting,
+    Running,
+    /// Ended well (or its failure is tolerated).
+    Ok,
+    Failed,
+}
+
+/// What a worker thread tells the executor.
+enum Event {
+    Line(usize, String),
+    Done(usize, StepOutcome),
+}
+
+/// Where each step of the plan is: `(image, index in the image's steps)`, image `None` for a
+/// login; in `Plan::steps` order, which is the order of positions.
+fn positions(plan: &Plan) -> Vec<(Option<usize>, usize)> {
+    (0..plan.logins.len())
+        .map(|j| (None, j))
+        .chain(
+            plan.images
+                .iter()
+                .enumerate()
+                .flat_map(|(k, i)| (0..i.steps.len()).map(move |j| (Some(k), j))),
+        )
+        .collect()
+}
+
+/// Runs the plan's steps, up to `plan.jobs` docker commands at once, each when what it waits
+/// for has ended well: the logins first, one after another; an image after the images it
+/// builds on (`ImagePlan::after`); a step after the steps of its image it names (`Step::after`).
+/// With one job the steps run in plan order, exactly as listed.
+///
+/// A failure stops the run: no step starts after it, and the docker commands still running are
+/// stopped (SIGINT), so nothing more is pushed. With `keep_going` only the failed image stops
+/// (its running commands finish, its later steps and the images built on it never start); the
+/// others finish. `log` receives headers, docker's output (as `progress` says) and warnings.
+pub fn run(
+    plan: &Plan,
+    log: &mut dyn Write,
+    interrupts: &Interrupts,
+    style: LogStyle,
+    progress: Progress,
+) -> Outcome {
+    // The logins and the images' steps, scheduled below; the logouts run after them, always.
+    let steps: Vec<&Step> = plan
+        .logins
+        .iter()
+        .chain(plan.images.iter().flat_map(|i| i.steps.iter()))
+        .collect();
+    let total = steps.len();
+    let shown_total = total + plan.logouts.len();
+    let at = positions(plan);
+    let base: Vec<usize> = plan
+        .images
+        .iter()
+        .scan(plan.logins.len(), |next, i| {
+            let b = *next;
+            *next += i.steps.len();
+            Some(b)
+        })
+        .collect();
+    let names = short_names(plan);
+    let mut state = vec![State::Waiting; total];
+    let mut image_failed = vec![false; plan.images.len()];
     let mut outcome = Outcome::default();
-    let mut failures = Vec::new();
-    let mut n = 0;
-    // The logins come first, as a group of their own; their failure stops everything.
-    let groups = std::iter::once((None, &plan.logins))
-        .chain(plan.images.iter().map(|i| (Some(&i.name), &i.steps)));
-    'images: for (image, steps) in groups {
-        for (k, step) in steps.iter().enumerate() {
-            n += 1;
-            if let Some(signal) = interrupts.received() {
-                outcome.interrupted = Some(signal);
-                break 'images;
+    let mut failures: Vec<String> = Vec::new();
+    let mut skipped: Vec<String> = Vec::new();
+    let mut stopped: Vec<usize> = Vec::new();
+    let mut started = 0;
+    let mut running = 0;
+    let mut header = vec![String::new(); total];
+    let mut buffered: Vec<Vec<String>> = vec![Vec::new(); total];
+    let jobs = plan.jobs.max(1);
+    let (tx, rx) = mpsc::channel::<Event>();
+
+    let label = |p: usize| match at[p].0 {
+        Some(k) if progress != Progress::Plain => format!("{}: {}", names[k], steps[p].label()),
+        _ => steps[p].label(),
+    };
+    let prefix = |p: usize| match (at[p].0, &steps[p].stage) {
+        (Some(k), Some(stage)) => format!("{}/{stage} | ", names[k]),
+        (Some(k), None) => format!("{} | ", names[k]),
+        (None, _) => "login | ".to_string(),
+    };
+    // Sections fold only when they do not interleave: with prefixed lines, plain headers.
+    let sections = progress != Progress::Prefix;
+
+    std::thread::scope(|scope| {
+        loop {
+            if !interrupts.halted() && outcome.daemon_unreachable.is_none() {
+                // Images that can never start: they build on an image that failed.
+                for (k, image) in plan.images.iter().enumerate() {
+                    if image_failed[k] {
+                        continue;
+                    }
+                    if let Some(&dep) = image.after.iter().find(|&&d| image_failed[d]) {
+                        image_failed[k] = true;
+                        let msg = format!(
+                            "{} is not built: it builds on {}, which failed",
+                            image.name, plan.images[dep].name
+                        );
+                        let _ = writeln!(log, "{msg}");
+                        skipped.push(msg);
+                    }
+                }
+                for p in 0..total {
+                    if running >= jobs {
+                        break;
+                    }
+                    if state[p] != State::Waiting
+                        || !ready(plan, &at, &base, &state, &image_failed, p)
+                    {
+                        continue;
+                    }
+                    state[p] = State::Running;
+                    running += 1;
+                    started += 1;
+                    header[p] = format!("[{started}/{shown_total}] {}", label(p));
+                    match progress {
+                        Progress::Group => {
+                            let _ = writeln!(log, "{} ...", header[p]);
+                        }
+                        Progress::Prefix => {
+                            let _ = writeln!(log, "{}", header[p]);
+                        }
+                        _ => {
+                            let _ = writeln!(log, "{}", style.open(p + 1, &header[p]));
+                        }
+                    }
+                    let tx = tx.clone();
+                    let step = steps[p];
+                    scope.spawn(move || {
+                        let mut sink = |line: String| {
+                            let _ = tx.send(Event::Line(p, line));
+                        };
+                        let result = run_step(step, &mut sink, interrupts);
+                        let _ = tx.send(Event::Done(
+                            p,
+                            StepOutcome {
+                                position: p,
+                                ..result
+                            },
+                        ));
+                    });
+                }
             }
-            let header = format!("[{n}/{total}] {}", step.label());
-            let _ = writeln!(log, "{}", style.open(n, &header));
-            let result = StepOutcome {
-                position: n - 1,
-                ..run_step(step, log, interrupts)
+            let _ = log.flush();
+            if running == 0 {
+                break;
+            }
+            let Ok(event) = rx.recv() else { break };
+            let (p, result) = match event {
+                Event::Line(p, line) => {
+                    match progress {
+                        Progress::Group => buffered[p].push(line),
+                        Progress::Prefix => {
+                            let _ = writeln!(log, "{}{line}", prefix(p));
+                        }
+                        _ => {
+                            let _ = writeln!(log, "{line}");
+                        }
+                    }
+                    continue;
+                }
+                Event::Done(p, result) => (p, result),
             };
-            if let Some(close) = style.close(n) {
-                let _ = writeln!(log, "{close}");
-            }
-            let status = result.status.clone();
-            outcome.steps.push(result);
-            if let Some(signal) = interrupts.received() {
+            running -= 1;
+            if progress == Progress::Group {
                 let _ = writeln!(
                     log,
-                    "interrupted (signal {signal}): {} stopped; no further step runs",
-                    step.label()
+                    "{}",
+                    style.open(p + 1, &format!("{}: {}", header[p], status_text(&result)))
                 );
-                outcome.interrupted = Some(signal);
-                break 'images;
+                for line in buffered[p].drain(..) {
+                    let _ = writeln!(log, "{line}");
+                }
             }
-            if let Some(line) = daemon_unreachable(&outcome.steps[outcome.steps.len() - 1].output) {
+            if sections {
+                if let Some(close) = style.close(p + 1) {
+                    let _ = writeln!(log, "{close}");
+                }
+            }
+            let step = steps[p];
+            let status = result.status.clone();
+            let unreachable = daemon_unreachable(&result.output);
+            outcome.steps.push(result);
+            state[p] = match status {
+                Status::Failed { .. } => State::Failed,
+                _ => State::Ok,
+            };
+            if let Some(signal) = interrupts.received() {
+                if outcome.interrupted.is_none() {
+                    let _ = writeln!(
+                        log,
+                        "interrupted (signal {signal}): {} stopped; no further step runs",
+                        label(p)
+                    );
+                }
+                outcome.interrupted = Some(signal);
+                continue;
+            }
+            if let Some(line) = unreachable {
+                if outcome.daemon_unreachable.is_none() {
+                    interrupts.stop_all(STOP_SIGNAL);
+                }
                 outcome.daemon_unreachable = Some(line);
-                break 'images;
+                continue;
             }
             match status {
                 Status::Succeeded => {}
@@ -100,34 +278,63 @@ pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts, style: Log
                     let _ = writeln!(
                         log,
                         "warning: {} failed, continuing without it: {reason}",
-                        step.label()
+                        label(p)
                     );
                 }
+                Status::Failed { .. } if stopped.contains(&p) => {}
                 Status::Failed { reason } => {
-                    failures.push(failure_message(step, n, total, &reason));
-                    let Some(image) = image.filter(|_| plan.keep_going) else {
-                        break 'images;
-                    };
-                    n += steps.len() - k - 1;
-                    let _ = writeln!(
-                        log,
-                        "{image} failed; --keep-going: going on with the next image"
-                    );
-                    continue 'images;
+                    failures.push(failure_message(step, p + 1, shown_total, &reason));
+                    let image = at[p].0;
+                    if let Some(k) = image {
+                        image_failed[k] = true;
+                    }
+                    match image.filter(|_| plan.keep_going) {
+                        Some(k) => {
+                            let _ = writeln!(
+                                log,
+                                "{} failed; --keep-going: the other images go on",
+                                plan.images[k].name
+                            );
+                        }
+                        None if !interrupts.halted() => {
+                            // Whatever else runs is stopped: nothing more is pushed.
+                            stopped = (0..total).filter(|&q| state[q] == State::Running).collect();
+                            if !stopped.is_empty() {
+                                let names: Vec<String> =
+                                    stopped.iter().map(|&q| label(q)).collect();
+                                let _ = writeln!(
+                                    log,
+                                    "{} failed: stopping {}; no further step runs",
+                                    label(p),
+                                    names.join(", ")
+                                );
+                            }
+                            interrupts.stop_all(STOP_SIGNAL);
+                        }
+                        None => {}
+                    }
                 }
             }
         }
-    }
+    });
+    outcome.steps.sort_by_key(|s| s.position);
     // The logouts, whatever happened above: after a failure, and after an interrupt too (no
     // signal is forwarded to them; a second one does not stop them either).
-    let first = total - plan.logouts.len();
+    let first = total;
+    let total = total + plan.logouts.len();
     let undisturbed = Interrupts::none();
     for (i, step) in plan.logouts.iter().enumerate() {
         let header = format!("[{}/{total}] {}", first + i + 1, step.label());
         let _ = writeln!(log, "{}", style.open(first + i + 1, &header));
         let result = StepOutcome {
             position: first + i,
-            ..run_step(step, log, &undisturbed)
+            ..run_step(
+                step,
+                &mut |line| {
+                    let _ = writeln!(log, "{line}");
+                },
+                &undisturbed,
+            )
         };
         if let Some(close) = style.close(first + i + 1) {
             let _ = writeln!(log, "{close}");
@@ -137,16 +344,103 @@ pub fn run(plan: &Plan, log: &mut dyn Write, interrupts: &Interrupts, style: Log
         }
         outcome.steps.push(result);
     }
-    outcome.failure = match failures.len() {
+    let not_built: Vec<&str> = plan
+        .images
+        .iter()
+        .enumerate()
+        .filter(|(k, image)| {
+            !image_failed[*k] && (0..image.steps.len()).any(|j| state[base[*k] + j] != State::Ok)
+        })
+        .map(|(_, image)| image.name.as_str())
+        .collect();
+    let failed_images = image_failed.iter().filter(|f| **f).count() - skipped.len();
+    let not_started = match skipped.len() {
+        0 => String::new(),
+        k => format!(", {k} not built"),
+    };
+    let mut message = match failures.len() {
         0 => None,
-        1 => failures.pop(),
-        k => Some(format!(
-            "{k} of {} images failed:\n{}",
+        1 if skipped.is_empty() => failures.pop(),
+        _ => Some(format!(
+            "{failed_images} of {} images failed{not_started}:\n{}",
             plan.images.len(),
-            failures.join("\n")
+            failures
+                .iter()
+                .chain(&skipped)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
         )),
     };
+    if let Some(m) = message.as_mut() {
+        if !not_built.is_empty() && outcome.interrupted.is_none() {
+            m.push_str(&format!(
+                "\n  stopped before they were complete, nothing more pushed: {}",
+                not_built.join(", ")
+            ));
+        }
+    }
+    outcome.failure = message;
     outcome
+}
+
+/// Whether step `p` may start now.
+fn ready(
+    plan: &Plan,
+    at: &[(Option<usize>, usize)],
+    base: &[usize],
+    state: &[State],
+    image_failed: &[bool],
+    p: usize,
+) -> bool {
+    let logins = plan.logins.len();
+    let Some(k) = at[p].0 else {
+        // Logins one after another.
+        return state[..p].iter().all(|s| *s == State::Ok);
+    };
+    if image_failed[k] || !state[..logins].iter().all(|s| *s == State::Ok) {
+        return false;
+    }
+    let image = &plan.images[k];
+    let finished =
+        |d: usize| (0..plan.images[d].steps.len()).all(|j| state[base[d] + j] == State::Ok);
+    image.after.iter().all(|&d| finished(d))
+        && image.steps[at[p].1]
+            .after
+            .iter()
+            .all(|&j| state[base[k] + j] == State::Ok)
+}
+
+/// How a step ended, for a group's header.
+fn status_text(result: &StepOutcome) -> String {
+    let word = match result.status {
+        Status::Succeeded => "ok",
+        Status::Tolerated { .. } => "missed (tolerated)",
+        Status::Failed { .. } => "FAILED",
+    };
+    format!("{word} in {:.1}s", result.duration.as_secs_f64())
+}
+
+/// Each image's name for prefixes: the last part of its repository (`app` for
+/// `registry.example.com/team/app`), or the whole repository where two would look alike.
+fn short_names(plan: &Plan) -> Vec<String> {
+    let last = |n: &str| n.rsplit('/').next().unwrap_or(n).to_string();
+    plan.images
+        .iter()
+        .map(|i| {
+            let short = last(&i.name);
+            let alike = plan
+                .images
+                .iter()
+                .filter(|o| last(&o.name) == short)
+                .count();
+            if alike > 1 {
+                i.name.clone()
+            } else {
+                short
+            }
+        })
+        .collect()
 }
 
 fn failure_message(step: &Step, n: usize, total: usize, reason: &str) -> String {
@@ -192,7 +486,7 @@ fn registry_of(reference: &str) -> Option<String> {
 
 /// Runs a step, trying it again after a failure as its `retry` says: not after an interrupt,
 /// and not for a pull of an image the registry does not have.
-fn run_step(step: &Step, log: &mut dyn Write, interrupts: &Interrupts) -> StepOutcome {
+fn run_step(step: &Step, log: &mut dyn FnMut(String), interrupts: &Interrupts) -> StepOutcome {
     let started = Instant::now();
     let delays = step.retry.delays();
     let mut tries = 0;
@@ -204,14 +498,13 @@ fn run_step(step: &Step, log: &mut dyn Write, interrupts: &Interrupts) -> StepOu
         let absent = absent || daemon_unreachable(&output).is_some();
         let delay = delays.get(tries - 1).copied();
         match delay {
-            Some(delay) if failed && !absent && interrupts.received().is_none() => {
-                let _ = writeln!(
-                    log,
+            Some(delay) if failed && !absent && !interrupts.halted() => {
+                log(format!(
                     "{} failed (try {tries} of {}); trying again in {:.1}s",
                     step.label(),
                     step.retry.tries,
                     delay.as_secs_f64()
-                );
+                ));
                 if interrupts.sleep(delay) {
                     continue;
                 }
@@ -258,7 +551,11 @@ fn says_absent(output: &[String]) -> bool {
 }
 
 /// One try: spawn, stream, wait.
-fn run_once(step: &Step, log: &mut dyn Write, interrupts: &Interrupts) -> (Status, Vec<String>) {
+fn run_once(
+    step: &Step,
+    log: &mut dyn FnMut(String),
+    interrupts: &Interrupts,
+) -> (Status, Vec<String>) {
     // The secret for stdin is read here, at the last moment, and never kept or logged.
     let stdin = match &step.stdin_var {
         None => None,
@@ -273,18 +570,24 @@ fn run_once(step: &Step, log: &mut dyn Write, interrupts: &Interrupts) -> (Statu
             }
         },
     };
+    if interrupts.halted() {
+        // Stopped between the decision to start and now: a command killed at once is no use.
+        let reason = "not started: the run is stopping".to_string();
+        return (Status::Failed { reason }, Vec::new());
+    }
     let mut command = crate::docker::step_command(step);
     tracing::debug!(argv = ?step.argv(), env = ?step.env, "spawning");
     let (status, (output, errors)) = match command.spawn() {
         Ok(mut child) => {
-            interrupts.child_started(child.id());
+            let pid = child.id();
+            interrupts.child_started(pid);
             if let (Some(value), Some(mut pipe)) = (stdin, child.stdin.take()) {
                 // Dropping the pipe closes it, so docker sees the end of the password.
                 let _ = pipe.write_all(value.as_bytes());
             }
             let output = stream(child.stdout.take(), child.stderr.take(), log);
             let status = child.wait().map_err(|e| e.to_string());
-            interrupts.child_ended();
+            interrupts.child_ended(pid);
             (status, output)
         }
         Err(e) => (
@@ -337,7 +640,7 @@ fn last_error_line(output: &[String]) -> String {
 fn stream(
     stdout: Option<impl Read + Send>,
     stderr: Option<impl Read + Send>,
-    log: &mut dyn Write,
+    log: &mut dyn FnMut(String),
 ) -> (Vec<String>, Vec<String>) {
     let (tx, rx) = mpsc::channel::<(bool, String)>();
     std::thread::scope(|scope| {
@@ -352,7 +655,7 @@ fn stream(
         drop(tx);
         let (mut kept, mut errors) = (Vec::new(), Vec::new());
         for (is_stderr, line) in rx {
-            let _ = writeln!(log, "{line}");
+            log(line.clone());
             if is_stderr && errors.len() < MAX_KEPT_LINES {
                 errors.push(line.clone());
             }
@@ -360,7 +663,6 @@ fn stream(
                 kept.push(line);
             }
         }
-        let _ = log.flush();
         (kept, errors)
     })
 }

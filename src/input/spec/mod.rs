@@ -80,6 +80,12 @@ pub struct ImageConfig {
     pub cache_dir: PathBuf,
     /// Options added to the exported cache's `--cache-to`, e.g. (`compression`, `zstd`).
     pub cache_export: Vec<(String, String)>,
+    /// The platforms to build for (`linux/amd64`), as docker spells them; empty: the engine's own.
+    pub platforms: Vec<String>,
+    /// Images of the same run this one is built after, besides those its Dockerfile names
+    /// (`FROM`, `COPY --from=`): for Compose's `additional_contexts: {x: service:NAME}`. A spec
+    /// leaves it empty.
+    pub builds_on: Vec<Reference>,
     /// `registry_user` and `registry_password_var`: log in to the image's registry as this
     /// user, with the password in this environment variable (sent to docker on stdin).
     pub registry_login: Option<(String, String)>,
@@ -103,6 +109,8 @@ pub struct Overrides {
     pub push: Option<bool>,
     pub strategy: Option<StrategyChoice>,
     pub cache_dir: Option<PathBuf>,
+    /// `--platform`: replaces every image's `platforms:` when not empty.
+    pub platforms: Vec<String>,
     /// Used when neither the spec nor a flag names an image: the CI's registry image.
     pub fallback_image: Option<String>,
     /// Used when neither the spec nor a flag names tags: the CI's commit and branch or tag.
@@ -136,7 +144,22 @@ pub const KEYS: &[&str] = &[
     "strategy",
     "cache_dir",
     "cache_export",
+    "platforms",
+    "jobs",
 ];
+
+/// The keys of [`KEYS`] that hold for the whole spec, not for an image: beside `images:`, or
+/// among the keys of a one-image spec, never inside an image of `images:`. `jobs`: how many
+/// docker commands run at once.
+pub const TOP_KEYS: &[&str] = &["jobs"];
+
+/// A spec file: its images, and the spec-wide settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    pub images: Vec<ImageConfig>,
+    /// `jobs:`, when the spec sets it.
+    pub jobs: Option<usize>,
+}
 
 /// The options `cache_export` may set, with the values each takes (BuildKit's cache exporter
 /// attributes; `compression-level` any number).
@@ -158,6 +181,15 @@ pub fn load(
     env: &dyn Fn(&str) -> Option<String>,
     overrides: &Overrides,
 ) -> Result<Vec<ImageConfig>, Error> {
+    load_spec(path, env, overrides).map(|s| s.images)
+}
+
+/// [`load`], with the spec-wide settings.
+pub fn load_spec(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    overrides: &Overrides,
+) -> Result<Spec, Error> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         error::at(
@@ -188,7 +220,7 @@ pub fn load(
         )
     })?;
     let base = path.parent().unwrap_or(Path::new(""));
-    parse(&text, &file, base, env, overrides)
+    parse_spec(&text, &file, base, env, overrides)
 }
 
 /// Parses spec text; `base` is the folder that relative paths in it are taken from.
@@ -199,10 +231,39 @@ pub fn parse(
     env: &dyn Fn(&str) -> Option<String>,
     overrides: &Overrides,
 ) -> Result<Vec<ImageConfig>, Error> {
-    let raws = parse_raw(text, file)?;
+    parse_spec(text, file, base, env, overrides).map(|s| s.images)
+}
+
+/// [`parse`], with the spec-wide settings.
+pub fn parse_spec(
+    text: &str,
+    file: &str,
+    base: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    overrides: &Overrides,
+) -> Result<Spec, Error> {
+    let raw = parse_raw(text, file)?;
     let lines: Vec<&str> = text.lines().collect();
-    let spans = image_spans(&lines, raws.len());
-    let images = raws
+    let spans = image_spans(&lines, raw.images.len());
+    if raw.many {
+        if let Some(k) = raw.images.iter().position(|i| i.jobs.is_some()) {
+            let (line, column) =
+                find_key(spans[k], &["jobs"]).map_or((0, 0), |k| (k.line, k.column));
+            return Err(error::at(
+                file,
+                line,
+                column,
+                "`jobs:` is a key of the whole spec, not of one image",
+                "move it beside `images:` (at the top, without indentation)",
+            ));
+        }
+    }
+    let jobs = match &raw.jobs {
+        None => None,
+        Some(value) => Some(parse_jobs(text, file, env, value)?),
+    };
+    let images = raw
+        .images
         .into_iter()
         .zip(spans)
         .map(|(raw, lines)| {
@@ -230,8 +291,34 @@ pub fn parse(
             "edit the spec's `image:` keys instead, or pass a spec with one image",
         ));
     }
-    Ok(images)
+    Ok(Spec { images, jobs })
 }
+
+/// `jobs: N`, at least 1; `${VAR}` allowed.
+fn parse_jobs(
+    text: &str,
+    file: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    raw: &Scalar,
+) -> Result<usize, Error> {
+    let lines: Vec<&str> = text.lines().collect();
+    let (line, column) = root_key(&lines, "jobs").unwrap_or((0, 0));
+    let value =
+        interpolate(&raw.0, env).map_err(|e| error::at(file, line, column, &e.message, &e.hint))?;
+    match value.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_JOBS).contains(&n) => Ok(n),
+        _ => Err(error::at(
+            file,
+            line,
+            column,
+            &format!("`jobs: {value}` is not a number of docker commands from 1 to {MAX_JOBS}"),
+            "write e.g. `jobs: 4`, or remove the key for the default (see the README, \"Concurrency\")",
+        )),
+    }
+}
+
+/// The most docker commands `jobs` may run at once.
+pub const MAX_JOBS: usize = 64;
 
 /// The configuration when there is no spec file: flags and defaults only.
 pub fn from_overrides(overrides: &Overrides) -> Result<Vec<ImageConfig>, Error> {
@@ -264,6 +351,8 @@ pub fn from_overrides(overrides: &Overrides) -> Result<Vec<ImageConfig>, Error> 
         strategy: None,
         cache_dir: None,
         cache_export: None,
+        platforms: None,
+        jobs: None,
     };
     let no_env = |_: &str| None;
     let ctx = Ctx {
@@ -435,6 +524,34 @@ impl Ctx<'_> {
         Ok((key.to_string(), value.to_string()))
     }
 
+    /// Platforms as docker spells them, `os/arch[/variant]`; comma-separated lists are split,
+    /// repeats dropped.
+    fn platforms(&self, raw: &[Scalar], from: Source) -> Result<Vec<String>, Error> {
+        let mut platforms: Vec<String> = Vec::new();
+        for item in raw {
+            for p in self.value(item, from)?.split(',').map(str::trim) {
+                let parts: Vec<&str> = p.split('/').collect();
+                let word = |w: &str| {
+                    !w.is_empty()
+                        && w.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                };
+                if !(2..=3).contains(&parts.len()) || !parts.iter().all(|w| word(w)) {
+                    return Err(self.invalid(
+                        from,
+                        p,
+                        &format!("`{p}` is not a platform"),
+                        "write it as docker does, os/arch[/variant]: linux/amd64, linux/arm64, linux/arm/v7",
+                    ));
+                }
+                if !platforms.iter().any(|q| q == p) {
+                    platforms.push(p.to_string());
+                }
+            }
+        }
+        Ok(platforms)
+    }
+
     fn repository(&self, raw: &Scalar, from: Source) -> Result<Reference, Error> {
         let value = self.value(raw, from)?;
         reference::parse_repository(&value)
@@ -581,6 +698,15 @@ fn resolve(ctx: &Ctx, raw: RawImage, base: &Path, ov: &Overrides) -> Result<Imag
     for option in raw.cache_export.iter().flatten() {
         cache_export.push(ctx.cache_export_option(option)?);
     }
+    let platforms = if !ov.platforms.is_empty() {
+        let flags: Vec<Scalar> = ov.platforms.iter().cloned().map(Scalar).collect();
+        ctx.platforms(&flags, Source::Flag("--platform"))?
+    } else {
+        match &raw.platforms {
+            Some(list) => ctx.platforms(&list.0, Source::Spec(&["platforms"]))?,
+            None => Vec::new(),
+        }
+    };
     let dockerfile = match &ov.dockerfile {
         Some(p) => p.clone(),
         None => ctx.path(&raw.dockerfile, "dockerfile", base, "Dockerfile")?,
@@ -640,6 +766,8 @@ fn resolve(ctx: &Ctx, raw: RawImage, base: &Path, ov: &Overrides) -> Result<Imag
         strategy,
         cache_dir,
         cache_export,
+        platforms,
+        builds_on: Vec::new(),
         registry_login,
         origin: ctx.file.to_string(),
     })

@@ -28,6 +28,44 @@ pub(super) struct RawImage {
     pub(super) strategy: Option<Scalar>,
     pub(super) cache_dir: Option<Scalar>,
     pub(super) cache_export: Option<Vec<Scalar>>,
+    pub(super) platforms: Option<Platforms>,
+    /// Spec-wide, not per image: read here only in the one-image form, whose mapping is the
+    /// top level (`super::TOP_KEYS`).
+    pub(super) jobs: Option<Scalar>,
+}
+
+/// `platforms:` as a list (`[linux/amd64, linux/arm64]`) or as docker spells it on its command
+/// line (`linux/amd64,linux/arm64`); each item may hold several, comma-separated.
+#[derive(Debug, Clone)]
+pub(super) struct Platforms(pub(super) Vec<Scalar>);
+
+impl<'de> Deserialize<'de> for Platforms {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Platforms;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a platform, a comma-separated list of them, or a list")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Platforms, E> {
+                Ok(Platforms(vec![Scalar(s.to_string())]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Platforms, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Scalar>()? {
+                    items.push(item);
+                }
+                Ok(Platforms(items))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Platforms, E> {
+                Err(E::custom("a value is missing (empty)"))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A key that may be left out, but when written must have a value.
@@ -39,6 +77,7 @@ pub(super) fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Scalar>,
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSpec {
     pub(super) images: Vec<RawImage>,
+    pub(super) jobs: Option<Scalar>,
 }
 
 /// A YAML scalar taken as text, so `VERSION: 1.10` or `push: ${PUSH:-true}` both work.
@@ -118,7 +157,15 @@ impl<'de> serde::de::Visitor<'de> for ScalarVisitor {
     }
 }
 
-pub(super) fn parse_raw(text: &str, file: &str) -> Result<Vec<RawImage>, Error> {
+/// The spec as serde reads it: the images, and the spec-wide keys.
+pub(super) struct RawFile {
+    pub(super) images: Vec<RawImage>,
+    pub(super) jobs: Option<Scalar>,
+    /// The list form (`images:`): `jobs:` inside an image is then a mistake.
+    pub(super) many: bool,
+}
+
+pub(super) fn parse_raw(text: &str, file: &str) -> Result<RawFile, Error> {
     let value: serde_yaml::Value =
         serde_yaml::from_str(text).map_err(|e| yaml_error(text, file, &e))?;
     let many = match &value {
@@ -134,7 +181,8 @@ pub(super) fn parse_raw(text: &str, file: &str) -> Result<Vec<RawImage>, Error> 
         serde_yaml::Value::Mapping(m) if m.contains_key("images") => {
             // serde would call these unknown fields of the list form, and then suggest the very
             // key it refuses.
-            if let Some(key) = KEYS.iter().find(|k| m.contains_key(**k)) {
+            let per_image = KEYS.iter().filter(|k| !super::TOP_KEYS.contains(k));
+            if let Some(key) = per_image.into_iter().find(|k| m.contains_key(**k)) {
                 return Err(beside_images(text, file, key));
             }
             true
@@ -161,11 +209,19 @@ pub(super) fn parse_raw(text: &str, file: &str) -> Result<Vec<RawImage>, Error> 
                 "list at least one image",
             ));
         }
-        Ok(spec.images)
+        Ok(RawFile {
+            images: spec.images,
+            jobs: spec.jobs,
+            many,
+        })
     } else {
-        Ok(vec![
-            serde_yaml::from_str(text).map_err(|e| yaml_error(text, file, &e))?
-        ])
+        let mut image: RawImage =
+            serde_yaml::from_str(text).map_err(|e| yaml_error(text, file, &e))?;
+        Ok(RawFile {
+            jobs: image.jobs.take(),
+            images: vec![image],
+            many,
+        })
     }
 }
 
@@ -207,7 +263,10 @@ pub(super) fn yaml_error(text: &str, file: &str, e: &serde_yaml::Error) -> Error
     };
     // serde_yaml also starts the message with the path of the value (`images[0].push: `), so
     // the kinds of error are found by their text wherever it starts.
-    let hint = if message.starts_with("unknown field `") && message.ends_with("expected `images`") {
+    let hint = if message.starts_with("unknown field `")
+        && (message.ends_with("expected `images`")
+            || message.ends_with("expected `images` or `jobs`"))
+    {
         // Beside `images:`, where no other key is read.
         "with `images:`, the other keys go inside each image of the list".to_string()
     } else if let Some(i) = message.find("unknown field `") {
