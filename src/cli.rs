@@ -35,9 +35,18 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// The build spec [default: layercache.yml in the current folder, when present]
+    /// The build spec, or Compose files (repeatable, merged as compose merges them) [default:
+    /// layercache.yml in the current folder, else the Compose file compose would find]
     #[arg(short = 'f', long = "file", global = true, value_name = "PATH")]
-    pub file: Option<PathBuf>,
+    pub file: Vec<PathBuf>,
+
+    /// A Compose profile to enable (repeatable) [default: COMPOSE_PROFILES]
+    #[arg(long, global = true, value_name = "PROFILE")]
+    pub profile: Vec<String>,
+
+    /// The Compose project name [default: COMPOSE_PROJECT_NAME, `name:`, the folder's name]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub project_name: Option<String>,
 
     /// More diagnostics on stderr (-v debug, -vv trace); RUST_LOG also works
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]

@@ -3,7 +3,7 @@ use layercache::cli::{Cli, Command};
 use layercache::commands;
 use layercache::error::Error;
 use layercache::options::{
-    ci_context, BuildOptions, CiOptions, DoctorOptions, Env, LintOptions, SpecOptions,
+    ci_context, BuildOptions, CiOptions, DoctorOptions, Env, FileArgs, LintOptions, SpecOptions,
 };
 use layercache::secrets::Secrets;
 use std::process::ExitCode;
@@ -33,16 +33,23 @@ fn main() -> ExitCode {
 
 /// Converts the command line once, then runs the command.
 fn run(cli: &Cli, env: &Env) -> Result<(), Error> {
-    let file = cli.file.as_deref();
+    let files = FileArgs {
+        files: cli.file.clone(),
+        profiles: cli.profile.clone(),
+        project_name: cli.project_name.clone(),
+    };
     match &cli.command {
-        Command::Build(args) => commands::build(&BuildOptions::new(file, args, env)?, env),
+        Command::Build(args) => commands::build(&BuildOptions::new(&files, args, env)?, env),
         Command::Plan(args) => {
-            let opts = SpecOptions::new(file, &args.spec, ci_context(env), &|k| env.get(k))?;
+            let opts =
+                SpecOptions::new(files.input_files(env), &args.spec, ci_context(env), &|k| {
+                    env.get(k)
+                })?;
             commands::plan(&opts, args.format, env)
         }
-        Command::Lint(args) => commands::lint(&LintOptions::new(file, args, env), env),
-        Command::Doctor(args) => commands::doctor(&DoctorOptions::new(file, args, env), env),
-        Command::Ci(args) => commands::ci(&CiOptions::new(file, args), env),
+        Command::Lint(args) => commands::lint(&LintOptions::new(&files, args, env), env),
+        Command::Doctor(args) => commands::doctor(&DoctorOptions::new(&files, args, env), env),
+        Command::Ci(args) => commands::ci(&CiOptions::new(&files, args), env),
     }
 }
 

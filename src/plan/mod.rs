@@ -124,6 +124,18 @@ fn plan_image(
     for w in &input.dockerfile.warnings {
         warnings.push(format!("{path}:{}:{}: {}", w.line, w.column, w.message));
     }
+    if let (Builder::Legacy, Some((key, place))) = (
+        chosen.strategy.builder(),
+        input.config.extras.buildkit_only.first(),
+    ) {
+        return Err(place.error(
+            &format!(
+                "`{key}` needs BuildKit, and {} is built with the legacy builder",
+                input.config.image
+            ),
+            "install the docker-buildx plugin (or pass --builder buildkit), or remove the key",
+        ));
+    }
     if chosen.strategy == (Strategy::Legacy { cache: false }) {
         warnings.push(format!("{}: {}", input.config.image, chosen.reason));
     }
@@ -136,12 +148,14 @@ fn plan_image(
     Ok(plan)
 }
 
-/// The image's refs under its tags: what is published.
+/// The image's refs under its tags, then the other refs Compose's `build.tags` names: what is
+/// published.
 fn publish_refs(config: &ImageConfig) -> Vec<String> {
     config
         .tags
         .iter()
         .map(|t| config.image.with_tag(t).to_string())
+        .chain(config.extras.extra_refs.iter().cloned())
         .collect()
 }
 

@@ -71,6 +71,15 @@ pub(crate) fn plan_image(
                 ));
             }
         }
+        // Compose's `cache_from` images: the legacy builder only sees them once pulled.
+        for r in config.extras.cache_from.iter().filter(|r| !r.contains('=')) {
+            steps.push(step(
+                StepKind::Pull,
+                vec!["pull".into(), r.clone()],
+                target,
+                Some(r.clone()),
+            ));
+        }
     }
     for &i in &targets {
         let tags: Vec<String> = refs
@@ -162,6 +171,10 @@ impl StageBuild<'_> {
                 args.extend(["--cache-from".into(), r.clone()]);
             }
         }
+        // Compose's own `cache_from` refs, after layercache's: a fallback, never the leader.
+        for r in &self.config.extras.cache_from {
+            args.extend(["--cache-from".into(), r.clone()]);
+        }
         if builder == Builder::BuildKit {
             args.extend(["--build-arg".into(), "BUILDKIT_INLINE_CACHE=1".into()]);
         }
@@ -189,7 +202,7 @@ impl StageBuild<'_> {
         vec!["--target".into(), self.df.stages[self.stage].target()]
     }
 
-    /// Build args, tags, Dockerfile and context: the same for both builds.
+    /// Build args, Compose's build options, tags, Dockerfile and context: the same for both builds.
     fn rest(&self) -> Vec<String> {
         let mut args = Vec::new();
         for (k, v) in &self.config.build_args {
@@ -200,6 +213,7 @@ impl StageBuild<'_> {
             };
             args.extend(["--build-arg".into(), arg]);
         }
+        args.extend(self.config.extras.args());
         for t in self.tags {
             args.extend(["--tag".into(), t.clone()]);
         }
