@@ -221,12 +221,15 @@ pub(super) fn parse_compose_spec(
     })
 }
 
+/// Files, profiles and project name.
+type ComposeValue = (Vec<PathBuf>, Vec<String>, Option<String>);
+
 /// `compose: FILE`, `compose: [FILE, ...]` or `compose: {files, profiles, project_name}`.
 fn compose_value(
     ctx: &Ctx,
     value: &serde_yaml::Value,
     base: &Path,
-) -> Result<(Vec<PathBuf>, Vec<String>, Option<String>), Error> {
+) -> Result<ComposeValue, Error> {
     use serde_yaml::Value;
     let from = Source::Spec(&["compose"]);
     let bad = |message: &str| {

@@ -214,7 +214,7 @@ const MAX_SPEC_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub enum SpecFile {
     Images(Vec<ImageConfig>),
-    Compose(ComposeSpec),
+    Compose(Box<ComposeSpec>),
 }
 
 /// Reads a spec file in either form (see [`SpecFile`]).
@@ -230,7 +230,7 @@ pub fn load_file(
         .is_ok_and(|v| compose_key::is_compose_form(&v));
     if compose {
         return compose_key::parse_compose_spec(&text, &file, base, env, overrides)
-            .map(SpecFile::Compose);
+            .map(|c| SpecFile::Compose(Box::new(c)));
     }
     parse(&text, &file, base, env, overrides).map(SpecFile::Images)
 }
