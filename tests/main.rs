@@ -11,6 +11,7 @@ mod bad_input;
 mod ci;
 mod ci_config;
 mod cli;
+mod compose;
 mod compose_oracle;
 mod compose_properties;
 mod doctor;

@@ -49,6 +49,9 @@ pub fn images_of(
     let mut images: Vec<ImageConfig> = Vec::new();
     // Service -> the ref its image is published as, for `service:` contexts.
     let mut built: BTreeMap<String, String> = BTreeMap::new();
+    // Builds of one Dockerfile that differ only in their target share stage caches: the
+    // seed's `base` and `app` services would otherwise each build and push `cache-base`.
+    let mut families: Vec<(Family, Reference)> = Vec::new();
     for group in group_builds(&ordered) {
         let convert = Convert {
             project,
@@ -57,7 +60,12 @@ pub fn images_of(
             build: &group.build,
             process_env,
         };
-        let config = convert.image(&group.services, &ordered, &built)?;
+        let mut config = convert.image(&group.services, &ordered, &built)?;
+        let family = family(&group.build);
+        match families.iter().find(|(f, _)| *f == family) {
+            Some((_, cache)) => config.cache_repository = cache.clone(),
+            None => families.push((family, config.cache_repository.clone())),
+        }
         let primary = config.image.with_tag(&config.tags[0]).to_string();
         for s in &group.services {
             built.insert(s.clone(), primary.clone());
@@ -66,6 +74,19 @@ pub fn images_of(
     }
     Ok(images)
 }
+
+/// What makes two builds' stages the same: context, Dockerfile and args.
+type Family = (String, Option<String>, BTreeMap<String, String>);
+
+fn family(b: &ServiceBuild) -> Family {
+    let mut args = b.args.clone();
+    args.remove(INLINE_CACHE_ARG);
+    (b.context.clone(), b.dockerfile.clone(), args)
+}
+
+/// Passed by layercache itself where its strategy needs it; the seed's Compose files set it by
+/// hand, and it changes nothing in the stages.
+const INLINE_CACHE_ARG: &str = "BUILDKIT_INLINE_CACHE";
 
 /// The flags that name one image's build cannot apply to a project of services.
 fn refuse_flags(ov: &Overrides) -> Result<(), Error> {
@@ -223,7 +244,7 @@ impl Convert<'_> {
             None => PathBuf::from("Dockerfile"),
         };
         let mut build_args: BTreeMap<String, Option<String>> = BTreeMap::new();
-        for (k, v) in &b.args {
+        for (k, v) in b.args.iter().filter(|(k, _)| *k != INLINE_CACHE_ARG) {
             let by_name =
                 b.args_by_name.contains(k) && (self.process_env)(k).as_deref() == Some(v.as_str());
             build_args.insert(k.clone(), (!by_name).then(|| v.clone()));
@@ -279,19 +300,21 @@ impl Convert<'_> {
         let local = format!("{}-{}", self.project.name, self.service());
         let name = match &self.settings.registry {
             Some(prefix) => format!("{}/{local}", prefix.repository()),
-            None if self.settings.defaults.push => return Err(self.at(&[]).error(
-                &format!(
+            None if self.settings.defaults.push => {
+                return Err(self.at(&[]).error(
+                    &format!(
                     "service `{}` has no `image:`, so its image cannot be pushed: compose names \
                          it `{local}`, a local name",
                     self.service()
                 ),
-                &format!(
-                    "add `image: registry.example.com/team/{}` to the service, or \
+                    &format!(
+                        "add `image: registry.example.com/team/{}` to the service, or \
                          `registry: registry.example.com/team` to a layercache.yml with \
                          `compose:`, or build with --no-push",
-                    self.service()
-                ),
-            )),
+                        self.service()
+                    ),
+                ))
+            }
             None => local,
         };
         let r = reference::parse_repository(&name.to_lowercase()).map_err(|e| {

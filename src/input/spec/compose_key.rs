@@ -225,11 +225,7 @@ pub(super) fn parse_compose_spec(
 type ComposeValue = (Vec<PathBuf>, Vec<String>, Option<String>);
 
 /// `compose: FILE`, `compose: [FILE, ...]` or `compose: {files, profiles, project_name}`.
-fn compose_value(
-    ctx: &Ctx,
-    value: &serde_yaml::Value,
-    base: &Path,
-) -> Result<ComposeValue, Error> {
+fn compose_value(ctx: &Ctx, value: &serde_yaml::Value, base: &Path) -> Result<ComposeValue, Error> {
     use serde_yaml::Value;
     let from = Source::Spec(&["compose"]);
     let bad = |message: &str| {
