@@ -7,6 +7,8 @@
 //! Each test holds the engine lock for its whole run, because the wipe is global to the engine.
 //! Short sleeps stand in for slow steps, to keep the whole file within a few minutes.
 
+mod compose;
+
 use crate::support::engine::{
     buildkit_steps, legacy_cache_hits, legacy_steps, planned_push_tags, registry_tags, start,
     step_runs, work_steps, Project, Run, Session,
