@@ -413,3 +413,47 @@ fn the_spec_s_compose_form_adds_layercache_s_settings() {
         ])
         .run();
 }
+
+#[test]
+fn the_compose_examples_plan_and_their_checked_in_ci_jobs_are_current() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_layercache"))
+            .args(args)
+            .current_dir(root)
+            .env_remove("COMPOSE_FILE")
+            .env_remove("COMPOSE_PROFILES")
+            .env_remove("COMPOSE_PROJECT_NAME")
+            .env_remove("LAYERCACHE_REGISTRY")
+            .env_remove("TAG")
+            .output()
+            .expect("run layercache");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    for (spec, job, image) in [
+        (
+            "examples/compose-single/docker-compose.yml",
+            "examples/compose-single/gitlab-ci.yml",
+            "--tag localhost:5000/examples/compose-single:latest",
+        ),
+        (
+            "examples/compose-multi/layercache.yml",
+            "examples/compose-multi/gitlab-ci.yml",
+            "--tag localhost:5000/examples/compose-multi/app:latest",
+        ),
+    ] {
+        let plan = run(&["plan", "-f", spec, "--builder", "buildkit"]);
+        assert!(plan.contains(image), "{plan}");
+        let expected = std::fs::read_to_string(std::path::Path::new(root).join(job)).unwrap();
+        assert_eq!(
+            run(&["-f", spec, "ci", "gitlab"]),
+            expected,
+            "{job} is stale: regenerate it with `layercache -f {spec} ci gitlab > {job}`"
+        );
+    }
+}

@@ -115,13 +115,17 @@ fn compose_services_are_cached_per_stage_and_run_by_compose() {
             )
             .ok();
         run.says("app-v2");
-        p.sh("docker compose down", &format!("{bk} compose down")).ok();
+        p.sh("docker compose down", &format!("{bk} compose down"))
+            .ok();
     } else {
         eprintln!("skipped: docker compose v2 is not installed for {bk}");
     }
 
     // docker-compose v1 (Debian 12's 1.29.2), where it is installed.
-    if p.sh("docker-compose version", "docker-compose version").code == 0 {
+    if p.sh("docker-compose version", "docker-compose version")
+        .code
+        == 0
+    {
         let up = p
             .sh(
                 "docker-compose up --no-build",
