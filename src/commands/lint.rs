@@ -82,6 +82,9 @@ impl Target {
 fn targets(opts: &LintOptions, env: &Env) -> Result<Vec<Target>, Error> {
     if opts.dockerfile.is_none() && input::names_input(&opts.files) {
         let inputs = input::read_inputs(&opts.files, &opts.overrides, &|k| env.get(k))?;
+        for w in &inputs.warnings {
+            eprintln!("warning: {w}");
+        }
         return Ok(inputs.images.iter().map(Target::of).collect());
     }
     let path = opts

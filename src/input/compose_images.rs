@@ -17,15 +17,16 @@ use crate::input::spec::{BuildExtras, ComposeSpec, ImageConfig, Overrides};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The images of `project`. `process_env` is the environment docker will run in: an arg
+/// The images of `project`; files are shown relative to `working_dir`. `process_env` is the environment docker will run in: an arg
 /// written as `KEY` alone whose value is the same there is passed by name.
 pub fn images_of(
     project: &Project,
     settings: &ComposeSpec,
     overrides: &Overrides,
+    working_dir: &Path,
     process_env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<ImageConfig>, Error> {
-    let places = Places::read(project);
+    let places = Places::read(project, working_dir);
     refuse_flags(overrides)?;
     if let Some(first) = project.unsupported.first() {
         return Err(unsupported(first, project.unsupported.len()));
@@ -126,11 +127,10 @@ struct Places {
 }
 
 impl Places {
-    fn read(project: &Project) -> Places {
-        let working_dir = std::env::current_dir().unwrap_or_default();
+    fn read(project: &Project, working_dir: &Path) -> Places {
         let mut places = Places {
             files: Vec::new(),
-            working_dir,
+            working_dir: working_dir.to_path_buf(),
         };
         for f in &project.files {
             let text = std::fs::read_to_string(f).unwrap_or_default();
@@ -257,6 +257,13 @@ impl Convert<'_> {
             None => Place::whole(&self.at(&[]).file),
         };
         let extras = self.extras(extra_refs, built)?;
+        // Masked in everything printed: the variables build secrets are read from.
+        let mut secrets = defaults.secrets.clone();
+        for s in &b.secrets {
+            if let Some(SecretSource::Environment(var)) = self.project.secrets.get(&s.source) {
+                secrets.push(var.clone());
+            }
+        }
         Ok(ImageConfig {
             image,
             dockerfile,
@@ -270,6 +277,7 @@ impl Convert<'_> {
             cache_repository,
             origin: self.at(&[]).file,
             extras,
+            secrets,
             ..defaults.clone()
         })
     }

@@ -26,8 +26,10 @@ pub struct ImageInput {
 #[derive(Debug, Clone)]
 pub struct Inputs {
     pub images: Vec<ImageInput>,
-    /// The spec's path, or `command-line flags`.
+    /// The spec's path, the Compose files, or `command-line flags`.
     pub source: String,
+    /// What the readers would warn about (compose's own warnings), for stderr.
+    pub warnings: Vec<String>,
 }
 
 /// Which files describe the images, as the command line and the environment name them.
@@ -62,6 +64,7 @@ pub fn read_inputs(
     overrides: &Overrides,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Inputs, Error> {
+    let mut warnings = Vec::new();
     let (configs, source) = match select(files, overrides)? {
         Selected::Spec(path) => match spec::load_file(&path, env, overrides)? {
             SpecFile::Images(configs) => (configs, path.display().to_string()),
@@ -78,7 +81,8 @@ pub fn read_inputs(
                     env: files.env.clone(),
                     ..compose::Request::default()
                 };
-                let configs = compose_configs(&request, &settings, overrides, files, env)?;
+                let configs =
+                    compose_configs(&request, &settings, overrides, files, env, &mut warnings)?;
                 (configs, path.display().to_string())
             }
         },
@@ -92,7 +96,8 @@ pub fn read_inputs(
                 env: files.env.clone(),
                 ..compose::Request::default()
             };
-            let configs = compose_configs(&request, &settings, overrides, files, env)?;
+            let configs =
+                compose_configs(&request, &settings, overrides, files, env, &mut warnings)?;
             let shown = configs
                 .iter()
                 .map(|c| c.origin.clone())
@@ -113,6 +118,7 @@ pub fn read_inputs(
     Ok(Inputs {
         images: read_dockerfiles(configs, env)?,
         source,
+        warnings,
     })
 }
 
@@ -120,19 +126,19 @@ fn first_non_empty(a: &[String], b: &[String]) -> Vec<String> {
     if a.is_empty() { b } else { a }.to_vec()
 }
 
-/// Reads the Compose project and converts its services, printing compose's warnings.
+/// Reads the Compose project and converts its services; compose's warnings go to `warnings`.
 fn compose_configs(
     request: &compose::Request,
     settings: &spec::ComposeSpec,
     overrides: &Overrides,
     files: &InputFiles,
     env: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Vec<String>,
 ) -> Result<Vec<ImageConfig>, Error> {
     let project = compose::load(request)?;
-    for w in &project.warnings {
-        eprintln!("warning: compose: {w}");
-    }
-    let mut configs = compose_images::images_of(&project, settings, overrides, env)?;
+    warnings.extend(project.warnings.iter().map(|w| format!("compose: {w}")));
+    let mut configs =
+        compose_images::images_of(&project, settings, overrides, &files.working_dir, env)?;
     // Paths as the user would write them: relative to the current folder when inside it.
     for c in &mut configs {
         c.context = relative(&c.context, &files.working_dir);
