@@ -177,15 +177,10 @@ pub(super) fn parse_compose_spec(
     for t in &overrides.tags {
         extra_tags.push(ctx.tag(&Scalar(t.clone()), Source::Flag("--tag"))?);
     }
+    // Keys added to the image form later stay unset here until the Compose form takes them.
     let image = RawImage {
         image: Some(Scalar("layercache-compose-placeholder".into())),
-        dockerfile: None,
-        context: None,
-        tags: None,
         build_args: raw.build_args,
-        target: None,
-        cache_stages: None,
-        cache_repository: None,
         pull: raw.pull,
         push: raw.push,
         secrets: raw.secrets,
@@ -194,6 +189,7 @@ pub(super) fn parse_compose_spec(
         strategy: raw.strategy,
         cache_dir: raw.cache_dir,
         cache_export: raw.cache_export,
+        ..RawImage::default()
     };
     // The per-image flags are the conversion's to apply (or refuse); the others apply here.
     let settings = Overrides {
