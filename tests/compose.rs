@@ -101,8 +101,8 @@ fn the_registry_strategy_builds_each_service_once_with_its_cache_from() {
             ),
             &format!(
                 "buildx build --progress=plain --target base \
-                 --cache-from type=registry,ref={r}/app:buildcache \
-                 --cache-to type=registry,ref={r}/app:buildcache,mode=max \
+                 --cache-from type=registry,ref={r}/base:buildcache \
+                 --cache-to type=registry,ref={r}/base:buildcache,mode=max \
                  --tag {r}/base:2 --file Dockerfile.multi --push ."
             ),
         ])

@@ -50,7 +50,7 @@ pub fn images_of(
     let mut images: Vec<ImageConfig> = Vec::new();
     // Service -> the ref its image is published as, for `service:` contexts.
     let mut built: BTreeMap<String, String> = BTreeMap::new();
-    // Builds of one Dockerfile that differ only in their target share stage caches: the
+    // Builds of one Dockerfile that differ only in their target share per-stage caches: the
     // seed's `base` and `app` services would otherwise each build and push `cache-base`.
     let mut families: Vec<(Family, Reference)> = Vec::new();
     for group in group_builds(&ordered) {
@@ -64,7 +64,7 @@ pub fn images_of(
         let mut config = convert.image(&group.services, &ordered, &built)?;
         let family = family(&group.build);
         match families.iter().find(|(f, _)| *f == family) {
-            Some((_, cache)) => config.cache_repository = cache.clone(),
+            Some((_, cache)) => config.extras.shared_stage_cache = Some(cache.clone()),
             None => families.push((family, config.cache_repository.clone())),
         }
         let primary = config.image.with_tag(&config.tags[0]).to_string();
@@ -486,6 +486,7 @@ impl Convert<'_> {
             build_contexts,
             pull_base: b.pull,
             buildkit_only,
+            shared_stage_cache: None,
         })
     }
 }

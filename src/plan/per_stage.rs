@@ -34,7 +34,7 @@ pub(crate) fn plan_image(
     let refs: BTreeMap<usize, StageRefs> = targets
         .iter()
         .filter(|_| cached)
-        .map(|&i| (i, stage_refs(&config.cache_repository, df, i, opts)))
+        .map(|&i| (i, stage_refs(config.stage_cache_repository(), df, i, opts)))
         .collect();
     let publish = publish_refs(config);
     let builder = strategy.builder();

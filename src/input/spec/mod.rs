@@ -121,6 +121,21 @@ pub struct BuildExtras {
     pub pull_base: bool,
     /// Where a key that the legacy builder cannot do was written, to refuse it there.
     pub buildkit_only: Vec<(String, Place)>,
+    /// Per-stage caches shared with an earlier image built from the same Dockerfile, context
+    /// and args (Compose services that target different stages): a stage's cache is the same
+    /// whichever target needs it. Not for an exported cache (one ref per build, `mode=max`
+    /// of the target's stages), where the last build would overwrite the others'.
+    pub shared_stage_cache: Option<Reference>,
+}
+
+impl ImageConfig {
+    /// The repository of the per-stage cache refs.
+    pub fn stage_cache_repository(&self) -> &Reference {
+        self.extras
+            .shared_stage_cache
+            .as_ref()
+            .unwrap_or(&self.cache_repository)
+    }
 }
 
 impl BuildExtras {
