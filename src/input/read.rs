@@ -191,7 +191,14 @@ fn select(files: &InputFiles, overrides: &Overrides) -> Result<Selected, Error> 
     for f in &files.given {
         // An unreadable file is the spec reader's to report, with its own message.
         let text = std::fs::read_to_string(files.working_dir.join(f)).unwrap_or_default();
-        if compose::looks_like_compose(&text) {
+        // A Compose file that does not parse is still the Compose reader's to report (its
+        // name says what it is), rather than the spec reader's ("unknown field `services`").
+        let named = f
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().contains("compose"));
+        if compose::looks_like_compose(&text)
+            || (named && !text.lines().any(|l| l.starts_with("compose:")))
+        {
             composes.push(f.clone());
         } else {
             specs.push(f.clone());
