@@ -49,7 +49,7 @@ fn run(cli: &Cli, env: &Env) -> Result<(), Error> {
         }
         Command::Lint(args) => commands::lint(&LintOptions::new(&files, args, env), env),
         Command::Doctor(args) => commands::doctor(&DoctorOptions::new(&files, args, env), env),
-        Command::Ci(args) => commands::ci(&CiOptions::new(&files, args), env),
+        Command::Ci(args) => commands::ci(&CiOptions::new(&files, args)?, env),
     }
 }
 

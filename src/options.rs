@@ -264,13 +264,20 @@ pub struct CiOptions {
 }
 
 impl CiOptions {
-    pub fn new(files: &FileArgs, args: &CiArgs) -> CiOptions {
-        CiOptions {
+    pub fn new(files: &FileArgs, args: &CiArgs) -> Result<CiOptions, Error> {
+        if files.files.len() > 1 {
+            // The job names one file on its command line.
+            return Err(Error::input(
+                "`layercache ci` takes one -f: the job runs `layercache -f FILE build`",
+            )
+            .hint("list the Compose files under `compose:` in a layercache.yml, and name that"));
+        }
+        Ok(CiOptions {
             platform: args.platform,
             spec_file: spec_path(files.first()),
             standalone: args.standalone,
             builder: args.builder,
-        }
+        })
     }
 }
 
