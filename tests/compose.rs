@@ -377,7 +377,10 @@ fn a_spec_and_compose_files_cannot_be_mixed() {
         .no_docker()
         .run();
     single("services:\n  app:\n    image: r/app\n    build: .\n")
-        .file("more.yaml", "services:\n  app:\n    build: {labels: [a=b]}\n")
+        .file(
+            "more.yaml",
+            "services:\n  app:\n    build: {labels: [a=b]}\n",
+        )
         .args(&["-f", "compose.yaml", "-f", "more.yaml", "ci", "gitlab"])
         .status(2)
         .stderr_has("`layercache ci` takes one -f")

@@ -498,3 +498,92 @@ fn with_latest(name: &str) -> String {
         _ => name.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::compose::{resolve, MemoryFs, Request};
+    use crate::input::spec::compose_settings_from_flags;
+
+    fn images(compose: &str, env: &[(&str, &str)], push: bool) -> Result<Vec<ImageConfig>, Error> {
+        let env: BTreeMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let request = Request {
+            working_dir: "/p".into(),
+            env: env.clone(),
+            ..Request::default()
+        };
+        let project = resolve(&request, &MemoryFs::new([("/p/compose.yaml", compose)])).unwrap();
+        let overrides = Overrides {
+            push: Some(push),
+            ..Overrides::default()
+        };
+        let settings = compose_settings_from_flags(&overrides).unwrap();
+        images_of(&project, &settings, &overrides, Path::new("/p"), &|k| {
+            env.get(k).cloned()
+        })
+    }
+
+    #[test]
+    fn image_gives_repository_and_tag_and_args_keep_their_source() {
+        let c = images(
+            "services:\n  app:\n    image: reg:5000/team/app:1.2\n    build:\n      context: .\n      \
+             dockerfile: D\n      target: final\n      args: [TOKEN, A=1, BUILDKIT_INLINE_CACHE=1]\n",
+            &[("TOKEN", "t")],
+            true,
+        )
+        .unwrap()
+        .remove(0);
+        assert_eq!(c.image.to_string(), "reg:5000/team/app");
+        assert_eq!(c.tags, ["1.2"]);
+        assert_eq!(c.cache_repository.to_string(), "reg:5000/team/app");
+        assert_eq!(c.dockerfile, PathBuf::from("/p/D"));
+        assert_eq!(c.target.as_deref(), Some("final"));
+        assert_eq!(
+            c.build_args,
+            BTreeMap::from([
+                ("A".to_string(), Some("1".to_string())),
+                ("TOKEN".to_string(), None)
+            ])
+        );
+    }
+
+    #[test]
+    fn services_of_one_dockerfile_share_stage_caches_and_one_build_has_every_name() {
+        let list = images(
+            "services:\n  a:\n    image: r/a\n    build: {context: ., target: one}\n  \
+             b:\n    image: r/b\n    build: {context: ., target: two}\n  \
+             c:\n    image: r/c:2\n    build: {context: ., target: two}\n",
+            &[],
+            true,
+        )
+        .unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].image.to_string(), "r/a");
+        assert_eq!(list[0].extras.shared_stage_cache, None);
+        assert_eq!(list[1].image.to_string(), "r/b");
+        assert_eq!(list[1].extras.extra_refs, ["r/c:2"]);
+        assert_eq!(
+            list[1].stage_cache_repository().to_string(),
+            "r/a",
+            "per-stage caches in the first service's repository"
+        );
+        assert_eq!(list[1].cache_repository.to_string(), "r/b");
+    }
+
+    #[test]
+    fn a_service_without_image_needs_no_push_or_a_registry() {
+        let text = "name: shop\nservices:\n  web:\n    build: .\n";
+        let e = images(text, &[], true).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string().contains("service `web` has no `image:`"),
+            "{e}"
+        );
+        let c = images(text, &[], false).unwrap().remove(0);
+        assert_eq!(c.image.to_string(), "shop-web");
+        assert_eq!(c.tags, ["latest"]);
+    }
+}
