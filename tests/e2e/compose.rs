@@ -70,11 +70,18 @@ fn compose_services_are_cached_per_stage_and_run_by_compose() {
     let app = s.repo("app");
     let web = s.repo("web");
     let p = project(&s, &app, &web);
-    let build = ["build", "--docker", bk.as_str()];
-    // `args: [BASE_IMAGE]`: taken from the environment, passed to docker by name.
-    std::env::set_var("BASE_IMAGE", &s.engine.base_image);
+    // `args: [BASE_IMAGE]`: taken from layercache's environment, passed to docker by name.
+    let build = format!(
+        "BASE_IMAGE='{}' '{}' build --docker '{bk}'",
+        s.engine.base_image,
+        env!("CARGO_BIN_EXE_layercache")
+    );
+    let layercache_build = || p.sh("layercache build (compose.yaml found)", &build);
+    p.sh("layercache plan", &build.replace(" build ", " plan "))
+        .ok()
+        .says("--build-arg BASE_IMAGE ");
 
-    p.layercache(&build).ok();
+    layercache_build().ok();
     assert!(
         registry_tags(&app).contains(&"v1".to_string()),
         "{:?}",
@@ -85,7 +92,7 @@ fn compose_services_are_cached_per_stage_and_run_by_compose() {
     p.file("src/main.sh", "echo app-v2\n");
     s.wipe(&app);
     s.wipe(&web);
-    let rebuilt = p.layercache(&build).ok();
+    let rebuilt = layercache_build().ok();
     assert_expensive_step_cached(&rebuilt);
     assert_compile_step_ran(&rebuilt);
     assert!(
