@@ -124,6 +124,7 @@ fn compose_services_are_cached_per_stage_and_run_by_compose() {
         run.says("app-v2");
         p.sh("docker compose down", &format!("{bk} compose down"))
             .ok();
+        eprintln!("e2e[compose]: compose v2 ran the built images (up --no-build, run)");
     } else {
         eprintln!("skipped: docker compose v2 is not installed for {bk}");
     }
@@ -142,6 +143,7 @@ fn compose_services_are_cached_per_stage_and_run_by_compose() {
         up.says("app-v2");
         up.says("web-v1");
         p.sh("docker-compose down", "docker-compose down").ok();
+        eprintln!("e2e[compose]: docker-compose v1 ran the built images (up --no-build)");
     } else {
         eprintln!("skipped: docker-compose v1 is not installed");
     }
