@@ -38,8 +38,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// The build spec [default: layercache.yml in the current folder, when present; an empty
-    /// LAYERCACHE_FILE means the default too]
+    /// The build spec, or Compose files (repeatable, merged as compose merges them) [default:
+    /// layercache.yml in the current folder, else the Compose file compose would find; an
+    /// empty LAYERCACHE_FILE means the default too]
     #[arg(
         short = 'f',
         long = "file",
@@ -49,7 +50,15 @@ pub struct Cli {
         // Not clap's PathBuf parser, which refuses an empty value.
         value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from)
     )]
-    pub file: Option<PathBuf>,
+    pub file: Vec<PathBuf>,
+
+    /// A Compose profile to enable (repeatable) [default: COMPOSE_PROFILES]
+    #[arg(long, global = true, value_name = "PROFILE")]
+    pub profile: Vec<String>,
+
+    /// The Compose project name [default: COMPOSE_PROJECT_NAME, `name:`, the folder's name]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub project_name: Option<String>,
 
     /// More diagnostics on stderr (-v debug, -vv trace); RUST_LOG also works
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]

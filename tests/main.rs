@@ -12,6 +12,7 @@ mod ci;
 mod ci_config;
 mod cli;
 mod completions;
+mod compose;
 mod compose_oracle;
 mod compose_properties;
 mod concurrency;

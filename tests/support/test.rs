@@ -349,6 +349,16 @@ impl Test {
             .env_remove("LAYERCACHE_FILE")
             .env_remove("LAYERCACHE_BUILDER")
             .env_remove("RUST_LOG");
+        // Compose's variables would pick other files, profiles or project names.
+        for var in [
+            "COMPOSE_FILE",
+            "COMPOSE_PROFILES",
+            "COMPOSE_PROJECT_NAME",
+            "COMPOSE_PATH_SEPARATOR",
+            "COMPOSE_DISABLE_ENV_FILE",
+        ] {
+            cmd.env_remove(var);
+        }
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
