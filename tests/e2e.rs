@@ -8,6 +8,7 @@
 //! Short sleeps stand in for slow steps, to keep the whole file within a few minutes.
 
 mod compose;
+mod concurrency;
 mod faults;
 
 use crate::support::engine::{

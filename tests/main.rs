@@ -18,7 +18,6 @@ mod compose_properties;
 mod concurrency;
 mod doctor;
 mod e2e;
-mod e2e_concurrency;
 mod faults;
 mod github_action;
 mod gitlab_component;
