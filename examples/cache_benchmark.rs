@@ -1730,14 +1730,25 @@ fn render(
         out += "\n";
     }
     out += &format!("{}\n", load_line(load));
-    out +=
-        &format!(
-        "benchmark on {engine} ({} scenario{}, {} run(s), {}) took {:.0} s (budget {} s for the \
+    out += &format!(
+        "benchmark on {engine} ({} scenario{}{}, {}) took {:.0} s (budget {} s for the \
          default run), of which {:.0} s waiting for locks\n",
         args.scenario.name(),
-        if args.scenario == Scenario::All { "s" } else { "" },
-        args.runs,
-        args.apps.iter().map(|a| a.name).collect::<Vec<_>>().join(" and "),
+        if args.scenario == Scenario::All {
+            "s"
+        } else {
+            ""
+        },
+        if args.scenario.rebuild() {
+            format!(", {} rebuild run(s)", args.runs)
+        } else {
+            String::new()
+        },
+        args.apps
+            .iter()
+            .map(|a| a.name)
+            .collect::<Vec<_>>()
+            .join(" and "),
         elapsed.as_secs_f64(),
         TIME_LIMIT.as_secs(),
         bench.waited.get().as_secs_f64()
