@@ -71,8 +71,10 @@ fn compose_services_are_cached_per_stage_and_run_by_compose() {
     let web = s.repo("web");
     let p = project(&s, &app, &web);
     // `args: [BASE_IMAGE]`: taken from layercache's environment, passed to docker by name.
+    // One docker command at a time (LAYERCACHE_JOBS=1), so the output is unprefixed, as the
+    // step parser reads it (e2e::concurrency covers the concurrent run).
     let build = format!(
-        "BASE_IMAGE='{}' '{}' build --docker '{bk}'",
+        "LAYERCACHE_JOBS=1 BASE_IMAGE='{}' '{}' build --docker '{bk}'",
         s.engine.base_image,
         env!("CARGO_BIN_EXE_layercache")
     );
