@@ -73,7 +73,9 @@ for engine in "${ENGINES[@]}"; do
     fi
     say "$engine: bringing it up"
     status=""
-    if env_lines=$(LAYERCACHE_ENGINE="$engine" run_logged "$elog" "$HERE/engine-up.sh"); then
+    # fd 8 (the machine lock) closed for engine-up: the daemons it starts would otherwise
+    # inherit it and hold the lock for as long as they run.
+    if env_lines=$(LAYERCACHE_ENGINE="$engine" run_logged "$elog" "$HERE/engine-up.sh" 8>&-); then
         say "$engine: up; running: $*"
         # A subshell: this engine's exports do not leak into the next engine's bring-up.
         (

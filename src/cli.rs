@@ -332,6 +332,16 @@ pub struct SpecArgs {
     #[arg(long = "platform", value_name = "PLATFORMS", value_delimiter = ',')]
     pub platforms: Vec<String>,
 
+    /// Push caches and tags in a pipeline of a pull or merge request from a fork too (by
+    /// default such a run reads the caches and pushes nothing: the default branch reads them)
+    #[arg(long)]
+    pub allow_fork_push: bool,
+
+    /// Stay logged in to the registries layercache logged in to (by default it logs out of
+    /// each at the end of the run, also after a failure or an interrupt)
+    #[arg(long)]
+    pub keep_login: bool,
+
     /// Inline strategy: push each stage as built, without first re-exporting it from the local
     /// cache; on engines that drop imported steps' records (classic store, Docker before 27)
     /// runners then miss the cache every other run

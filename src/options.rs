@@ -72,6 +72,12 @@ pub struct SpecOptions {
     pub reexport: bool,
     pub login_flags: Option<LoginFlags>,
     pub ci: CiContext,
+    /// A fork's pipeline without `--allow-fork-push`: nothing is pushed, whatever the spec says.
+    pub fork_push_refused: bool,
+    /// `--keep-login`: no `docker logout` at the end.
+    pub keep_login: bool,
+    /// The docker client's config folder, read for the logins made before the run.
+    pub docker_config: Option<PathBuf>,
 }
 
 impl SpecOptions {
@@ -100,6 +106,7 @@ impl SpecOptions {
                 )
             }
         };
+        let fork_push_refused = ci.from_fork && !args.allow_fork_push;
         let overrides = Overrides {
             image: args.image.clone(),
             dockerfile: args.dockerfile.clone(),
@@ -113,6 +120,7 @@ impl SpecOptions {
             cache_dir: args.cache_dir.clone(),
             platforms: args.platforms.clone(),
             push: match (args.push, args.no_push) {
+                _ if fork_push_refused => Some(false),
                 (true, _) => Some(true),
                 (_, true) => Some(false),
                 _ => None,
@@ -135,6 +143,9 @@ impl SpecOptions {
             reexport: !args.no_reexport,
             login_flags,
             ci,
+            fork_push_refused,
+            keep_login: args.keep_login,
+            docker_config: crate::docker::config::config_dir(env),
         })
     }
 

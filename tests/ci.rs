@@ -64,7 +64,7 @@ fn branch_caches_are_read_in_order_and_only_the_branch_is_written() {
     let r = "registry.gitlab.com/team/app";
     assert!(
         build.contains(&format!(
-            "--cache-from {r}:cache-builder-feature-login-page --cache-from {r}:cache-builder-main \
+            "--cache-from {r}:cache-builder-feature-login-page-1ab88ae7 --cache-from {r}:cache-builder-main \
              --cache-from {r}:cache-builder "
         )),
         "{build}"
@@ -73,8 +73,8 @@ fn branch_caches_are_read_in_order_and_only_the_branch_is_written() {
     assert_eq!(
         pushes,
         [
-            format!("push {r}:cache-builder-feature-login-page"),
-            format!("push {r}:cache-final-feature-login-page"),
+            format!("push {r}:cache-builder-feature-login-page-1ab88ae7"),
+            format!("push {r}:cache-final-feature-login-page-1ab88ae7"),
             format!("push {r}:v1"),
         ]
     );
@@ -123,8 +123,11 @@ fn a_failed_login_stops_everything() {
         .fail_on("login *")
         .args(&["build"])
         .status(1)
-        .step_count(1)
-        .stderr_has("step 1/8 failed: login registry.gitlab.com")
+        .steps(&[
+            "login --username gitlab-ci-token --password-stdin registry.gitlab.com",
+            "logout registry.gitlab.com",
+        ])
+        .stderr_has("step 1/9 failed: login registry.gitlab.com")
         .run();
     assert!(!all_but_stdin(&out).contains(PASSWORD));
 }
@@ -190,11 +193,11 @@ fn gitlab_steps_are_collapsible_sections() {
     let out = gitlab(multi())
         .args(&["build"])
         .success()
-        .stderr_has(":layercache_step_2[collapsed=true]\r\x1b[0K[2/8] build builder")
+        .stderr_has(":layercache_step_2[collapsed=true]\r\x1b[0K[2/9] build builder")
         .run();
     let starts = out.stderr.matches("section_start:").count();
     let ends = out.stderr.matches("section_end:").count();
-    assert_eq!((starts, ends), (8, 8), "{}", out.stderr);
+    assert_eq!((starts, ends), (9, 9), "{}", out.stderr);
 }
 
 #[test]
@@ -211,7 +214,7 @@ fn github_steps_are_groups_and_secrets_are_masked_by_the_runner_too() {
         .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
         .args(&["build"])
         .success()
-        .stderr_has("::group::[1/8] login ghcr.io")
+        .stderr_has("::group::[1/9] login ghcr.io")
         // The one place the value may appear: the runner's command to mask it, which it does
         // not print.
         .stdout_has("::add-mask::ghs_T0kenValue")
@@ -263,14 +266,14 @@ fn under_ci_the_image_and_tags_default_to_the_cis() {
         "{pushes:?}"
     );
     assert!(
-        pushes.contains(&format!("push {r}:feature-login-page")),
+        pushes.contains(&format!("push {r}:feature-login-page-1ab88ae7")),
         "{pushes:?}"
     );
     // And without any spec at all, in a folder with a Dockerfile.
     gitlab(Test::new().dockerfile(MULTI).buildkit_client())
         .args(&["plan"])
         .success()
-        .stdout_has(&format!("--tag {r}:feature-login-page"))
+        .stdout_has(&format!("--tag {r}:feature-login-page-1ab88ae7"))
         .run();
     // A local run without an image says what to do.
     Test::new()
@@ -329,8 +332,8 @@ fn github_and_circleci_defaults_give_tags_and_the_cache_chain() {
         .env("GITHUB_REPOSITORY", "Octo/App")
         .args(&["plan"])
         .success()
-        .stdout_has(&format!("--tag {r}:abc123 --tag {r}:fix-thing"))
-        .stdout_has(&format!("--cache-from {r}:cache-builder-fix-thing --cache-from {r}:cache-builder-main --cache-from {r}:cache-builder "))
+        .stdout_has(&format!("--tag {r}:abc123 --tag {r}:fix-thing-96254658"))
+        .stdout_has(&format!("--cache-from {r}:cache-builder-fix-thing-96254658 --cache-from {r}:cache-builder-main --cache-from {r}:cache-builder "))
         .run();
     Test::new()
         .dockerfile(MULTI)

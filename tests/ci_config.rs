@@ -459,7 +459,18 @@ fn job_commands(platform: &str, yaml: &Value, pull_request: bool) -> Vec<(String
                 .chain(seq(&job["script"]))
                 .map(str_of)
                 .collect();
-            vec![("sh -e".into(), lines.join("\n") + "\n")]
+            let after: Vec<&str> = job["after_script"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .map(str_of)
+                .collect();
+            let mut commands = vec![("sh -e".to_string(), lines.join("\n") + "\n")];
+            // In a shell of its own, after the script.
+            if !after.is_empty() {
+                commands.push(("sh -e".into(), after.join("\n") + "\n"));
+            }
+            commands
         }
         "github" => seq(&yaml["jobs"]["build"]["steps"])
             .iter()

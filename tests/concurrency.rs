@@ -79,7 +79,7 @@ fn independent_images_build_at_once() {
         .args(&["build", "--jobs", "3"])
         .success()
         .step_count(3)
-        .stderr_has("[1/3] one: build final")
+        .stderr_has("[1/3] one: build and push final")
         // Each line of docker's output names its image.
         .stderr_has("two/final | #6 DONE 0.1s")
         .run();

@@ -7,13 +7,15 @@
 //! Each test holds the engine lock for its whole run, because the wipe is global to the engine.
 //! Short sleeps stand in for slow steps, to keep the whole file within a few minutes.
 
+mod faults;
+
 use crate::support::engine::{
     buildkit_steps, legacy_cache_hits, legacy_steps, planned_push_tags, registry_tags, start,
     step_runs, work_steps, Project, Run, Session,
 };
 
 /// One stage; the slow step comes after a COPY, so only a registry cache can save it on a new runner.
-const SINGLE_STAGE: &str = "\
+pub(crate) const SINGLE_STAGE: &str = "\
 FROM {BASE}
 ENV E2E_RUN={RUN}
 WORKDIR /app
@@ -256,9 +258,15 @@ fn legacy_builder_pulls_its_cache_from_the_registry() {
         ];
         p.layercache(&build).ok().says("WITHOUT a cache");
         s.wipe(&repo);
+        // No cache image is pulled or named: what hits there is comes from the runner's own
+        // images (a wipe removes this repository's tags, not the legacy builder's local cache).
         let second = p.layercache(&build).ok();
         second.says("WITHOUT a cache");
-        assert_eq!(legacy_cache_hits(&second.output()), 0, "{}", second.dump());
+        assert!(
+            !second.output().contains(" pull ") && !second.output().contains("--cache-from"),
+            "{}",
+            second.dump()
+        );
         return;
     }
     let cases = [
@@ -428,7 +436,16 @@ fn plan_sh_script_caches_like_build() {
     p.layercache(&build.iter().map(String::as_str).collect::<Vec<_>>())
         .ok();
     let tags = registry_tags(&repo);
-    assert!(tags.contains(&"v1".into()) && tags.len() >= 3, "{tags:?}");
+    // Per-stage: two stage caches and the tag; registry cache: its one cache ref and the tag.
+    let least = if s.engine.expected_strategy() == "registry" {
+        2
+    } else {
+        3
+    };
+    assert!(
+        tags.contains(&"v1".into()) && tags.len() >= least,
+        "{tags:?}"
+    );
     assert_eq!(
         tags,
         registry_tags(&twin),

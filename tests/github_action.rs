@@ -469,7 +469,7 @@ fn for_a_pull_request_the_action_pushes_nothing() {
     assert_eq!(run.outputs["digest"], "");
     assert_eq!(
         run.outputs["tags"],
-        format!("ghcr.io/octo/app:{SHA}\nghcr.io/octo/app:fix-thing")
+        format!("ghcr.io/octo/app:{SHA}\nghcr.io/octo/app:fix-thing-c82091c8")
     );
 }
 
@@ -537,7 +537,7 @@ fn the_inputs_become_the_flags_of_layercache_build() {
     assert_eq!(run.outputs["image"], "ghcr.io/octo/other");
     assert_eq!(
         run.outputs["tags"],
-        "ghcr.io/octo/other:v1.2\nghcr.io/octo/other:latest\nghcr.io/octo/other:edge"
+        "ghcr.io/octo/other:v1.2\nghcr.io/octo/other:edge\nghcr.io/octo/other:latest"
     );
     assert_eq!(run.outputs["report"], "cache.json");
     assert!(t.path().join("cache.json").is_file());

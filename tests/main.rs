@@ -18,6 +18,7 @@ mod concurrency;
 mod doctor;
 mod e2e;
 mod e2e_concurrency;
+mod faults;
 mod github_action;
 mod gitlab_component;
 mod injection;

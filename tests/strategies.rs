@@ -70,7 +70,7 @@ fn the_registry_strategy_is_one_buildx_build_that_pushes() {
              --cache-to type=registry,ref=localhost:5000/team/app:buildcache,mode=max \
              --tag localhost:5000/team/app:v1 --file Dockerfile --push .",
         ])
-        .stderr_has("[1/1] build final")
+        .stderr_has("[1/1] build and push final")
         .run();
     let script = test
         .clone()

@@ -43,6 +43,10 @@ pub fn build(opts: &BuildOptions, env: &Env) -> Result<(), Error> {
     let _ = write!(stderr, "{}", report::steps_table(&outcome));
     let cache = report::cache_report(&plan, &outcome);
     let _ = write!(stderr, "{}", cache.table());
+    // After a failure or an interrupt: what the registry holds now, and what it lacks.
+    if let Some(summary) = report::push_summary(&plan, &outcome) {
+        let _ = write!(stderr, "{summary}");
+    }
     write_reports(
         opts,
         spec.ci.step_summary.as_deref(),

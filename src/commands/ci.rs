@@ -201,6 +201,11 @@ fn script(
         reexport: true,
         login_flags: None,
         ci,
+        // The job decides nothing about forks: the script is written once, for every pipeline.
+        fork_push_refused: false,
+        keep_login: false,
+        // The runner's docker config is the job's business: log out of what the script logs in to.
+        docker_config: None,
     };
     let inputs = read_inputs(&opts, &recording)?;
     // The secrets' values are looked up to be masked, not read by the spec: not recorded.

@@ -72,13 +72,33 @@ fn make_plan(
             reexport: opts.reexport,
             branch: opts.ci.branch.clone(),
             default_branch: opts.ci.default_branch.clone(),
+            logouts: logouts(&logins, opts),
             logins,
         },
     )?;
     for w in &plan.warnings {
         eprintln!("warning: {w}");
     }
+    if opts.fork_push_refused {
+        eprintln!(
+            "note: this pipeline builds a change from a fork: caches are read, nothing is pushed \
+             (--allow-fork-push to push all the same)"
+        );
+    }
     Ok(plan)
+}
+
+/// The registries to log out of at the end: each one logged in to, unless `--keep-login`, or
+/// the user's docker config held a login for it already (theirs, left as it was).
+fn logouts(logins: &[crate::input::ci::Login], opts: &SpecOptions) -> Vec<String> {
+    if opts.keep_login {
+        return Vec::new();
+    }
+    logins
+        .iter()
+        .filter(|l| !crate::docker::config::logged_in(opts.docker_config.as_deref(), &l.registry))
+        .map(|l| l.registry.clone())
+        .collect()
 }
 
 /// Plans once without asking the engine, so that an input error (a target that is not a
@@ -104,6 +124,7 @@ fn check_inputs(
             branch: opts.ci.branch.clone(),
             default_branch: opts.ci.default_branch.clone(),
             logins,
+            logouts: Vec::new(),
         },
     )
     .map(|_| ())

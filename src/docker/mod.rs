@@ -6,6 +6,7 @@ use crate::error::Error;
 use std::path::PathBuf;
 
 mod command;
+pub mod config;
 mod probe;
 
 pub use command::{probe_command, step_command};

@@ -89,16 +89,71 @@ pub struct CiContext {
     pub login: Option<Login>,
     /// GitHub Actions' step summary file.
     pub step_summary: Option<PathBuf>,
+    /// A pipeline of a change from another repository (a fork): GitHub's `pull_request` whose
+    /// head repository is not the base repository, GitLab's merge request whose source
+    /// project is not this project. Such a run reads caches and publishes nothing, unless
+    /// `--allow-fork-push` says otherwise: what a fork pushes, the default branch would read.
+    pub from_fork: bool,
 }
 
 /// Room left in a 128-character tag after `cache-<stage>-`, for a branch: stage names are
 /// short in practice, and a slug this long still tells branches apart.
 const BRANCH_SLUG_LEN: usize = 63;
 
+/// A branch name as a tag, different for different names: the name itself when it is a valid
+/// tag already (`main`, `feature-x`); otherwise its slug with `-` and the name's POSIX `cksum`
+/// (CRC-32, 8 hex digits) added, so `Main`, `main.` and `MAIN/` never write `main`'s caches
+/// and tags, nor `feature/x` those of `feature-x`. The job scripts compute the same in sh
+/// (`lc_slug`), which is why the hash is `cksum`'s and not a better one.
+pub fn branch_slug(name: &str) -> String {
+    // A trailing `.` is a valid tag, but the cache refs drop it (`cache-x-main.` would read
+    // as a typo): without it here too, `main.` is a changed name.
+    let slug = |len| {
+        let s = slug_tag(name, len);
+        match s.trim_end_matches(['-', '.']) {
+            "" => "default".to_string(),
+            t => t.to_string(),
+        }
+    };
+    let plain = slug(BRANCH_SLUG_LEN);
+    if plain == name {
+        return plain;
+    }
+    format!(
+        "{}-{:08x}",
+        slug(BRANCH_SLUG_LEN - 9),
+        cksum(name.as_bytes())
+    )
+}
+
+/// POSIX `cksum`'s CRC: polynomial 0x04C11DB7, most significant bit first, the length appended
+/// in as few bytes as it takes (least significant first), the result complemented.
+fn cksum(data: &[u8]) -> u32 {
+    fn feed(crc: u32, byte: u8) -> u32 {
+        let mut crc = crc ^ (u32::from(byte) << 24);
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04C1_1DB7
+            } else {
+                crc << 1
+            };
+        }
+        crc
+    }
+    let mut crc = data.iter().fold(0, |crc, &b| feed(crc, b));
+    let mut len = data.len();
+    while len > 0 {
+        crc = feed(crc, (len & 0xff) as u8);
+        len >>= 8;
+    }
+    !crc
+}
+
 impl CiContext {
     pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> CiContext {
         let var = |k: &str| env(k).filter(|v| !v.is_empty());
         let slug = |v: Option<String>| v.map(|v| slug_tag(&v, BRANCH_SLUG_LEN));
+        let branch_slug = |v: Option<String>| v.map(|v| branch_slug(&v));
         // `GITLAB_CI=false` (a local test of a job script) is no CI; the platforms set `true`.
         let on = |k: &str| var(k).is_some_and(|v| v != "false");
         if on("GITLAB_CI") {
@@ -118,17 +173,26 @@ impl CiContext {
             let branch = if tag.is_some() {
                 None
             } else {
-                var("CI_COMMIT_REF_SLUG").or(var("CI_COMMIT_REF_NAME"))
+                // The name, not GitLab's slug: `Main` and `main` share a slug.
+                var("CI_COMMIT_REF_NAME").or(var("CI_COMMIT_REF_SLUG"))
+            };
+            let from_fork = match (
+                var("CI_MERGE_REQUEST_SOURCE_PROJECT_ID"),
+                var("CI_PROJECT_ID"),
+            ) {
+                (Some(source), Some(project)) => source != project,
+                _ => false,
             };
             return CiContext {
                 platform: Platform::GitLab,
                 sha: var("CI_COMMIT_SHA"),
-                branch: slug(branch),
-                default_branch: slug(var("CI_DEFAULT_BRANCH")),
+                branch: branch_slug(branch),
+                default_branch: branch_slug(var("CI_DEFAULT_BRANCH")),
                 git_tag: slug(tag),
                 image: var("CI_REGISTRY_IMAGE"),
                 login,
                 step_summary: None,
+                from_fork,
             };
         }
         if on("GITHUB_ACTIONS") {
@@ -138,15 +202,18 @@ impl CiContext {
             } else {
                 var("GITHUB_HEAD_REF").or(var("GITHUB_REF_NAME"))
             };
-            let default_branch = var("GITHUB_EVENT_PATH")
+            let event = var("GITHUB_EVENT_PATH")
                 .and_then(|p| std::fs::read_to_string(p).ok())
                 .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-                .and_then(|event| {
-                    event["repository"]["default_branch"]
-                        .as_str()
-                        .map(String::from)
-                })
+                .unwrap_or_default();
+            let default_branch = event["repository"]["default_branch"]
+                .as_str()
+                .map(String::from)
                 .or(var("GITHUB_BASE_REF"));
+            // A pull request's payload names both repositories; a deleted fork's head is null.
+            let pull = &event["pull_request"];
+            let from_fork = pull.is_object()
+                && pull["head"]["repo"]["full_name"] != pull["base"]["repo"]["full_name"];
             let login = match (var("GITHUB_ACTOR"), var("GITHUB_TOKEN")) {
                 (Some(user), Some(_)) => Some(Login {
                     registry: "ghcr.io".into(),
@@ -158,12 +225,13 @@ impl CiContext {
             return CiContext {
                 platform: Platform::GitHub,
                 sha: var("GITHUB_SHA"),
-                branch: slug(branch),
-                default_branch: slug(default_branch),
+                branch: branch_slug(branch),
+                default_branch: branch_slug(default_branch),
                 git_tag: slug(if is_tag { var("GITHUB_REF_NAME") } else { None }),
                 image: var("GITHUB_REPOSITORY").map(|r| format!("ghcr.io/{}", r.to_lowercase())),
                 login,
                 step_summary: var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+                from_fork,
             };
         }
         if on("CIRCLECI") {
@@ -178,17 +246,20 @@ impl CiContext {
             return CiContext {
                 platform: Platform::CircleCi,
                 sha: var("CIRCLE_SHA1"),
-                branch: slug(if tag.is_some() {
+                branch: branch_slug(if tag.is_some() {
                     None
                 } else {
                     var("CIRCLE_BRANCH")
                 }),
                 // CircleCI names no default branch: main, unless LAYERCACHE_DEFAULT_BRANCH says.
-                default_branch: slug(var("LAYERCACHE_DEFAULT_BRANCH").or(Some("main".into()))),
+                default_branch: branch_slug(
+                    var("LAYERCACHE_DEFAULT_BRANCH").or(Some("main".into())),
+                ),
                 git_tag: slug(tag),
                 image,
                 login: None,
                 step_summary: None,
+                from_fork: false,
             };
         }
         CiContext::default()
@@ -218,10 +289,18 @@ pub struct ShellCi {
 /// How placeholder tokens begin: lowercase letters, valid in tags and repository names.
 pub const TOKEN_PREFIX: &str = "lcsym";
 
-/// Slugs a branch name in the job as `reference::slug_tag` does here.
-const SLUG_FUNCTION: &str = r#"lc_slug() {
-    _s=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]' | tr -c 'a-z0-9_.-' '-' | sed -e 's/^[.-]*//' -e 's/--*/-/g' | cut -c1-63 | sed -e 's/[-.]*$//')
+/// Slugs a branch name in the job as [`branch_slug`] does here: the name when it is a tag, else
+/// its slug and its `cksum` in hex.
+const SLUG_FUNCTION: &str = r#"lc_cut() {
+    _s=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]' | tr -c 'a-z0-9_.-' '-' | sed -e 's/^[.-]*//' -e 's/--*/-/g' | cut -c1-"$2" | sed -e 's/[-.]*$//')
     printf '%s' "${_s:-default}"
+}
+lc_slug() {
+    _slug=$(lc_cut "$1" 63)
+    if [ "$_slug" != "$1" ]; then
+        _slug="$(lc_cut "$1" 54)-$(printf '%08x' "$(printf '%s' "$1" | cksum | cut -d' ' -f1)")"
+    fi
+    printf '%s' "$_slug"
 }
 "#;
 
@@ -231,7 +310,7 @@ impl ShellCi {
             Platform::GitLab => [
                 "LC_IMAGE=$CI_REGISTRY_IMAGE",
                 "LC_SHA=$CI_COMMIT_SHA",
-                "LC_REF=$CI_COMMIT_REF_SLUG",
+                "LC_REF=$(lc_slug \"$CI_COMMIT_REF_NAME\")",
                 "LC_DEFAULT=$(lc_slug \"$CI_DEFAULT_BRANCH\")",
             ],
             Platform::GitHub => [
@@ -280,6 +359,7 @@ impl ShellCi {
             image: Some(self.token("${LC_IMAGE}")),
             login: None,
             step_summary: None,
+            from_fork: false,
         }
     }
 
@@ -327,16 +407,17 @@ mod tests {
     fn gitlab_branch_pipeline() {
         let c = ctx(GITLAB);
         assert_eq!(c.platform, Platform::GitLab);
-        assert_eq!(c.branch.as_deref(), Some("feature-login-page"));
+        assert_eq!(c.branch.as_deref(), Some("feature-login-page-1ab88ae7"));
         assert_eq!(c.default_branch.as_deref(), Some("main"));
         assert_eq!(c.image.as_deref(), Some("registry.gitlab.com/team/app"));
         assert_eq!(
             c.default_tags(),
             [
                 "1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c",
-                "feature-login-page"
+                "feature-login-page-1ab88ae7"
             ]
         );
+        assert!(!c.from_fork);
         let login = c.login.unwrap();
         assert_eq!(
             (login.registry.as_str(), login.user.as_str()),
@@ -376,10 +457,10 @@ mod tests {
             ("GITHUB_STEP_SUMMARY", "/tmp/summary.md"),
         ]);
         assert_eq!(c.platform, Platform::GitHub);
-        assert_eq!(c.branch.as_deref(), Some("fix-thing"));
+        assert_eq!(c.branch.as_deref(), Some("fix-thing-c82091c8"));
         assert_eq!(c.default_branch.as_deref(), Some("trunk"));
         assert_eq!(c.image.as_deref(), Some("ghcr.io/octo-org/my-app"));
-        assert_eq!(c.default_tags(), ["abc123", "fix-thing"]);
+        assert_eq!(c.default_tags(), ["abc123", "fix-thing-c82091c8"]);
         assert_eq!(c.login.unwrap().password_var, "GITHUB_TOKEN");
         assert_eq!(c.step_summary, Some(PathBuf::from("/tmp/summary.md")));
     }
@@ -406,9 +487,9 @@ mod tests {
             ("CIRCLE_PROJECT_REPONAME", "Web"),
         ]);
         assert_eq!(c.platform, Platform::CircleCi);
-        assert_eq!(c.branch.as_deref(), Some("release-2.0"));
+        assert_eq!(c.branch.as_deref(), Some("release-2.0-ec2cb778"));
         assert_eq!(c.image.as_deref(), Some("acme/web"));
-        assert_eq!(c.default_tags(), ["def456", "release-2.0"]);
+        assert_eq!(c.default_tags(), ["def456", "release-2.0-ec2cb778"]);
     }
 
     #[test]
@@ -416,5 +497,104 @@ mod tests {
         let c = ctx(&[("HOME", "/root")]);
         assert_eq!(c, CiContext::default());
         assert!(c.default_tags().is_empty());
+    }
+
+    #[test]
+    fn branches_named_like_the_default_branch_get_their_own_slug() {
+        assert_eq!(branch_slug("main"), "main");
+        assert_eq!(branch_slug("feature-x"), "feature-x");
+        // `printf %s NAME | cksum`, in hex.
+        assert_eq!(branch_slug("Main"), "main-69eefa67");
+        assert_eq!(branch_slug("main."), "main-a4ff181a");
+        assert_eq!(branch_slug("MAIN/"), "main-cc3d87a1");
+        assert_eq!(
+            branch_slug("feature/x"),
+            format!("feature-x-{:08x}", cksum(b"feature/x"))
+        );
+        let long = "Feature/".repeat(20);
+        let slug = branch_slug(&long);
+        assert_eq!(slug.len(), 54 + 9, "{slug}");
+        // The default branch's name goes through the same function.
+        let mut vars = GITLAB.to_vec();
+        vars.extend([
+            ("CI_COMMIT_REF_NAME", "Main"),
+            ("CI_COMMIT_REF_SLUG", "main"),
+        ]);
+        vars.retain(|(k, v)| !(k.starts_with("CI_COMMIT_REF") && v.starts_with("feature")));
+        let c = ctx(&vars);
+        assert_eq!(c.branch.as_deref(), Some("main-69eefa67"));
+        assert_eq!(c.default_branch.as_deref(), Some("main"));
+    }
+
+    #[test]
+    fn the_job_scripts_slug_as_layercache_does() {
+        for name in [
+            "main",
+            "Main",
+            "main.",
+            "MAIN/",
+            "feature/Login-Page",
+            "a--b",
+            ".x",
+        ] {
+            let out = std::process::Command::new("sh")
+                .args(["-c", &format!("{SLUG_FUNCTION}lc_slug \"$1\""), "sh", name])
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                branch_slug(name),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn pull_requests_and_merge_requests_from_forks_are_recognised() {
+        let dir = tempfile::tempdir().unwrap();
+        let event = |head: &str| {
+            let path = dir.path().join(format!("{}.json", head.replace('/', "_")));
+            let head = if head == "null" {
+                "null".to_string()
+            } else {
+                format!(r#"{{"full_name": "{head}"}}"#)
+            };
+            std::fs::write(
+                &path,
+                format!(
+                    r#"{{"pull_request": {{"head": {{"repo": {head}}}, "base": {{"repo": {{"full_name": "octo/app"}}}}}},
+                        "repository": {{"default_branch": "main"}}}}"#
+                ),
+            )
+            .unwrap();
+            path.to_str().unwrap().to_string()
+        };
+        let github = |path: &str| {
+            ctx(&[
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_REF_NAME", "7/merge"),
+                ("GITHUB_HEAD_REF", "fix"),
+                ("GITHUB_EVENT_PATH", path),
+            ])
+            .from_fork
+        };
+        assert!(github(&event("mallory/app")));
+        assert!(github(&event("null")), "a deleted fork");
+        assert!(!github(&event("octo/app")));
+        let push = dir.path().join("push.json");
+        std::fs::write(&push, r#"{"repository": {"default_branch": "main"}}"#).unwrap();
+        assert!(!github(push.to_str().unwrap()));
+
+        let gitlab = |source: &str| {
+            let mut vars = GITLAB.to_vec();
+            vars.extend([
+                ("CI_PROJECT_ID", "100"),
+                ("CI_MERGE_REQUEST_SOURCE_PROJECT_ID", source),
+            ]);
+            ctx(&vars).from_fork
+        };
+        assert!(gitlab("200"));
+        assert!(!gitlab("100"));
+        assert!(!ctx(GITLAB).from_fork);
     }
 }

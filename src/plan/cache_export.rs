@@ -5,7 +5,9 @@
 //! cache service (`type=gha`).
 //!
 //! A failed build pushes nothing: BuildKit exports the image and the cache only after every
-//! step succeeded.
+//! step succeeded. The build pushes the immutable tags (the commit, a version); the moving
+//! ones (`latest`, the branch) are added after it, so they never name an image whose cache
+//! export or push failed.
 
 use super::builder::builder_env;
 use super::refs::{exported_cache_refs, StageRefs};
@@ -73,7 +75,16 @@ pub(crate) fn plan_image(
         };
         args.extend(["--build-arg".into(), arg]);
     }
-    for tag in publish_refs(config) {
+    // `--push` publishes every `--tag` at once, after the cache export. The moving tags wait
+    // for it: they are added afterwards, in the registry, to the image the first immutable tag
+    // names (`buildx imagetools create`: no pull, a multi-platform index stays one). Without an
+    // immutable tag, or without a push, there is nothing to order.
+    let publish = publish_refs(config, opts);
+    let (in_build, after) = match publish.immutable.first() {
+        Some(first) if config.push => (publish.immutable.clone(), Some((first, &publish.moving))),
+        _ => (publish.all(), None),
+    };
+    for tag in in_build {
         args.extend(["--tag".into(), tag]);
     }
     args.extend(["--file".into(), dockerfile_path.clone()]);
@@ -98,6 +109,25 @@ pub(crate) fn plan_image(
         stdin_var: None,
     };
     let mut steps = vec![step(StepKind::Build, &opts.docker, args)];
+    for (source, moving) in after
+        .iter()
+        .flat_map(|(s, m)| m.iter().map(move |m| (s, m)))
+    {
+        // After the build (which pushed the source), one after another.
+        let previous = steps.len() - 1;
+        steps.push(Step {
+            after: vec![previous],
+            reference: Some(moving.clone()),
+            retry: opts.retry,
+            ..step(
+                StepKind::Push,
+                &opts.docker,
+                ["buildx", "imagetools", "create", "--tag", moving, source]
+                    .map(String::from)
+                    .to_vec(),
+            )
+        });
+    }
     if let Cache::Local { dir } = &cache {
         let mut save = step(StepKind::SaveCache, "sh", replace_dir(dir));
         save.after = vec![0];

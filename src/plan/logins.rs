@@ -33,6 +33,24 @@ pub(crate) fn login_step(login: &Login, opts: &Options, builder: Builder) -> Ste
     }
 }
 
+/// `docker logout REGISTRY`: tolerated, as a cleanup whose failure must not hide the run's.
+pub(crate) fn logout_step(registry: &str, opts: &Options, builder: Builder) -> Step {
+    Step {
+        after: Vec::new(),
+        kind: StepKind::Logout,
+        program: opts.docker.clone(),
+        args: vec!["logout".into(), registry.to_string()],
+        env: builder_env(builder),
+        allow_failure: true,
+        image: String::new(),
+        stage: None,
+        reference: Some(registry.to_string()),
+        retry: Retry::ONCE,
+        output_stage: None,
+        stdin_var: None,
+    }
+}
+
 /// The login flags `--registry-user` and `--registry-password-var`, which go together.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginFlags {

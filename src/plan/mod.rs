@@ -26,7 +26,7 @@ use crate::docker::Capabilities;
 use crate::error::Error;
 use crate::input::ci::Login;
 use crate::input::spec::ImageConfig;
-use logins::login_step;
+use logins::{login_step, logout_step};
 use step::{Retry, Step};
 
 #[derive(Debug, Clone)]
@@ -54,6 +54,8 @@ pub struct Options {
     pub default_branch: Option<String>,
     /// Registries to log in to before anything else.
     pub logins: Vec<Login>,
+    /// Registries to log out of at the end, whatever happened (see [`Plan::logouts`]).
+    pub logouts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +67,10 @@ pub struct Plan {
     /// `docker login` steps, run before any image; a failure stops everything.
     pub logins: Vec<Step>,
     pub images: Vec<ImagePlan>,
+    /// `docker logout` steps, run after everything else also when a step failed or the run was
+    /// interrupted, so credentials do not outlive the run on a shared runner (as
+    /// docker/login-action's post step). Their failure is only reported.
+    pub logouts: Vec<Step>,
     /// Things the user should fix, found while planning (e.g. an unnamed stage).
     pub warnings: Vec<String>,
 }
@@ -91,11 +97,12 @@ pub struct ImagePlan {
 }
 
 impl Plan {
-    /// Every step in the order it runs: logins, then each image's.
+    /// Every step in the order it runs: logins, then each image's, then the logouts.
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
         self.logins
             .iter()
             .chain(self.images.iter().flat_map(|i| i.steps.iter()))
+            .chain(&self.logouts)
     }
 }
 
@@ -118,12 +125,18 @@ pub fn plan(images: &[ImageInput], opts: &Options) -> Result<Plan, Error> {
         .iter()
         .map(|l| login_step(l, opts, builder))
         .collect();
+    let logouts = opts
+        .logouts
+        .iter()
+        .map(|r| logout_step(r, opts, builder))
+        .collect();
     Ok(Plan {
         builder,
         keep_going: opts.keep_going,
         jobs,
         logins,
         images: planned,
+        logouts,
         warnings,
     })
 }
@@ -157,13 +170,44 @@ fn plan_image(
     Ok(plan)
 }
 
-/// The image's refs under its tags: what is published.
-fn publish_refs(config: &ImageConfig) -> Vec<String> {
-    config
-        .tags
-        .iter()
-        .map(|t| config.image.with_tag(t).to_string())
-        .collect()
+/// The image's refs under its tags, in the order they are published: the immutable tags (the
+/// commit, a version) first, the moving ones (`latest`, the branch's or the default branch's
+/// name) last, each group in the spec's order. A run that fails part-way then never leaves
+/// `latest` on an image whose caches and commit tag are missing.
+fn publish_refs(config: &ImageConfig, opts: &Options) -> PublishRefs {
+    let (moving, immutable): (Vec<&String>, Vec<&String>) =
+        config.tags.iter().partition(|t| is_moving_tag(t, opts));
+    let refs = |tags: Vec<&String>| {
+        tags.iter()
+            .map(|t| config.image.with_tag(t).to_string())
+            .collect()
+    };
+    PublishRefs {
+        immutable: refs(immutable),
+        moving: refs(moving),
+    }
+}
+
+/// A tag that is moved to each new build: `latest`, or a branch's name.
+fn is_moving_tag(tag: &str, opts: &Options) -> bool {
+    tag == "latest"
+        || opts.branch.as_deref() == Some(tag)
+        || opts.default_branch.as_deref() == Some(tag)
+}
+
+/// An image's published refs, in two groups.
+struct PublishRefs {
+    /// Tags that name one build for good: the commit SHA, a version.
+    immutable: Vec<String>,
+    /// Tags moved to every new build: `latest`, the branch.
+    moving: Vec<String>,
+}
+
+impl PublishRefs {
+    /// All of them, immutable first.
+    fn all(&self) -> Vec<String> {
+        self.immutable.iter().chain(&self.moving).cloned().collect()
+    }
 }
 
 #[cfg(test)]
@@ -207,6 +251,7 @@ mod tests {
             branch: None,
             default_branch: None,
             logins: Vec::new(),
+            logouts: Vec::new(),
         }
     }
 

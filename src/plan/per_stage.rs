@@ -13,7 +13,7 @@ use crate::input::spec::PullPolicy;
 use std::collections::BTreeMap;
 
 /// The image's steps: pulls where the builder needs them, one build per stage (and its
-/// re-export), then the pushes, cache refs first.
+/// re-export), then the pushes: cache refs, immutable tags, moving tags (`publish_refs`).
 pub(crate) fn plan_image(
     input: &ImageInput,
     opts: &Options,
@@ -36,7 +36,7 @@ pub(crate) fn plan_image(
         .filter(|_| cached)
         .map(|&i| (i, stage_refs(&config.cache_repository, df, i, opts)))
         .collect();
-    let publish = publish_refs(config);
+    let publish = publish_refs(config, opts).all();
     let builder = strategy.builder();
     // Only a pushed cache needs complete records.
     let reexport = matches!(strategy, Strategy::Inline { reexport: true }) && config.push;

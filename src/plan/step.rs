@@ -9,6 +9,8 @@ use std::time::Duration;
 #[serde(rename_all = "lowercase")]
 pub enum StepKind {
     Login,
+    /// `docker logout` of a registry this run logged in to; always run at the end.
+    Logout,
     Pull,
     Build,
     /// The same build again from the local cache, so the pushed inline cache is complete.
@@ -103,9 +105,15 @@ impl Step {
     /// A short human label: `build builder`, `push app:cache-builder`.
     pub fn label(&self) -> String {
         match self.kind {
+            // A buildx build that publishes in the same step says so.
+            StepKind::Build if self.args.iter().any(|a| a == "--push") => format!(
+                "build and push {}",
+                self.stage.as_deref().unwrap_or("image")
+            ),
             StepKind::Build => format!("build {}", self.stage.as_deref().unwrap_or("image")),
             StepKind::Reexport => format!("re-export {}", self.stage.as_deref().unwrap_or("image")),
             StepKind::Login => format!("login {}", self.reference.as_deref().unwrap_or("")),
+            StepKind::Logout => format!("logout {}", self.reference.as_deref().unwrap_or("")),
             StepKind::Pull => format!("pull {}", self.reference.as_deref().unwrap_or("")),
             StepKind::Push => format!("push {}", self.reference.as_deref().unwrap_or("")),
             StepKind::SaveCache => {

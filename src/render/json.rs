@@ -35,7 +35,8 @@ pub fn json(plan: &Plan, dockerfiles: &[&Dockerfile]) -> Value {
         })
         .collect();
     let logins: Vec<Value> = plan.logins.iter().map(step_json).collect();
-    json!({"builder": plan.builder, "jobs": plan.jobs, "logins": logins, "images": images, "warnings": plan.warnings})
+    let logouts: Vec<Value> = plan.logouts.iter().map(step_json).collect();
+    json!({"builder": plan.builder, "jobs": plan.jobs, "logins": logins, "images": images, "logouts": logouts, "warnings": plan.warnings})
 }
 
 fn step_json(s: &Step) -> Value {

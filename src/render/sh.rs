@@ -48,6 +48,17 @@ pub fn sh_with_prelude(plan: &Plan, source: &str, prelude: &str) -> String {
     if plan.images.iter().any(|i| !i.after.is_empty()) && keep_going {
         out.push_str(ANY_FAILED_FUNCTION);
     }
+    if !plan.logouts.is_empty() {
+        // Set before the logins, so a failed second login still logs out of the first. On a
+        // signal the shell exits with the signal's status, which runs the EXIT trap.
+        out.push_str(
+            "\n# Log out at the end, whatever happens (`layercache build --keep-login` keeps the logins).\nlc_logout() {\n",
+        );
+        for step in &plan.logouts {
+            out.push_str(&format!("    {}\n", step_line(step, &common)));
+        }
+        out.push_str("}\ntrap lc_logout EXIT\ntrap 'exit 130' INT\ntrap 'exit 143' TERM\n");
+    }
     if !plan.logins.is_empty() {
         out.push_str(
             "\n# Registry logins: each password goes from its variable to docker's stdin.\n",

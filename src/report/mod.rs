@@ -9,10 +9,12 @@
 
 mod builder_output;
 mod cache;
+mod pushes;
 mod steps;
 
 pub use builder_output::{parse_buildkit, parse_legacy};
 pub use cache::{cache_report, CacheReport, StageCache};
+pub use pushes::push_summary;
 pub use steps::{steps_markdown, steps_table};
 
 use serde::Serialize;

@@ -109,6 +109,8 @@ pub fn run(
 ) -> Outcome {
     let steps: Vec<&Step> = plan.steps().collect();
     let total = steps.len();
+    // The logins and the images' steps; the logouts run after them all (below).
+    let scheduled = total - plan.logouts.len();
     let at = positions(plan);
     let base: Vec<usize> = plan
         .images
@@ -163,7 +165,7 @@ pub fn run(
                         skipped.push(msg);
                     }
                 }
-                for p in 0..total {
+                for p in 0..scheduled {
                     if running >= jobs {
                         break;
                     }
@@ -292,7 +294,9 @@ pub fn run(
                         }
                         None if !interrupts.halted() => {
                             // Whatever else runs is stopped: nothing more is pushed.
-                            stopped = (0..total).filter(|&q| state[q] == State::Running).collect();
+                            stopped = (0..scheduled)
+                                .filter(|&q| state[q] == State::Running)
+                                .collect();
                             if !stopped.is_empty() {
                                 let names: Vec<String> =
                                     stopped.iter().map(|&q| label(q)).collect();
@@ -312,6 +316,29 @@ pub fn run(
         }
     });
     outcome.steps.sort_by_key(|s| s.position);
+    // The logouts, whatever happened above: after a failure, and after an interrupt too (no
+    // signal is forwarded to them; a second one does not stop them either). One after another,
+    // after every other step has ended.
+    let first = total - plan.logouts.len();
+    let undisturbed = Interrupts::none();
+    for (i, step) in plan.logouts.iter().enumerate() {
+        let header = format!("[{}/{total}] {}", first + i + 1, step.label());
+        let _ = writeln!(log, "{}", style.open(first + i + 1, &header));
+        let mut sink = |line: String| {
+            let _ = writeln!(log, "{line}");
+        };
+        let result = StepOutcome {
+            position: first + i,
+            ..run_step(step, &mut sink, &undisturbed)
+        };
+        if let Some(close) = style.close(first + i + 1) {
+            let _ = writeln!(log, "{close}");
+        }
+        if let Status::Tolerated { reason } = &result.status {
+            let _ = writeln!(log, "warning: {} failed: {reason}", step.label());
+        }
+        outcome.steps.push(result);
+    }
     let not_built: Vec<&str> = plan
         .images
         .iter()

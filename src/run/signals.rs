@@ -38,6 +38,15 @@ impl Interrupts {
         })
     }
 
+    /// One that never receives anything: for the clean-up steps that must run to their end.
+    pub(crate) fn none() -> Interrupts {
+        Interrupts {
+            children: Arc::new(Mutex::new(Vec::new())),
+            received: Arc::new(AtomicI32::new(0)),
+            stopped: AtomicI32::new(0),
+        }
+    }
+
     /// The signal the user sent, if any.
     pub(crate) fn received(&self) -> Option<i32> {
         match self.received.load(Ordering::SeqCst) {

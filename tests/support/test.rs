@@ -337,6 +337,8 @@ impl Test {
             .env("FAKE_DOCKER_FAIL", self.fail.join("\n"))
             // Retries without waiting, unless a test sets a delay.
             .env("LAYERCACHE_RETRY_DELAY", "0")
+            // The docker config of the test, not the machine's (logins before the run).
+            .env("DOCKER_CONFIG", self.dir.path().join(".docker"))
             .env_remove("LAYERCACHE_DOCKER")
             .env_remove("LAYERCACHE_FILE")
             .env_remove("LAYERCACHE_BUILDER")

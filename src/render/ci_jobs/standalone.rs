@@ -115,6 +115,9 @@ build-image:
     # The planned script, written to a file and run by sh (whatever shell the runner uses).
     - {write}
     - sh {GITLAB_SCRIPT_FILE}
+  # As `layercache build` does: the login ends with the job, also after a failure.
+  after_script:
+    - docker logout \"$CI_REGISTRY\" || true
 ",
         docker = gitlab_docker(),
         write = literal_block(&write, 6),
