@@ -38,8 +38,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// The build spec [default: layercache.yml in the current folder, when present; an empty
-    /// LAYERCACHE_FILE means the default too]
+    /// The build spec, or Compose files (repeatable, merged as compose merges them) [default:
+    /// layercache.yml in the current folder, else the Compose file compose would find; an
+    /// empty LAYERCACHE_FILE means the default too]
     #[arg(
         short = 'f',
         long = "file",
@@ -49,7 +50,15 @@ pub struct Cli {
         // Not clap's PathBuf parser, which refuses an empty value.
         value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from)
     )]
-    pub file: Option<PathBuf>,
+    pub file: Vec<PathBuf>,
+
+    /// A Compose profile to enable (repeatable) [default: COMPOSE_PROFILES]
+    #[arg(long, global = true, value_name = "PROFILE")]
+    pub profile: Vec<String>,
+
+    /// The Compose project name [default: COMPOSE_PROJECT_NAME, `name:`, the folder's name]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub project_name: Option<String>,
 
     /// More diagnostics on stderr (-v debug, -vv trace); RUST_LOG also works
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -321,6 +330,16 @@ pub struct SpecArgs {
     #[arg(long)]
     pub keep_going: bool,
 
+    /// Push caches and tags in a pipeline of a pull or merge request from a fork too (by
+    /// default such a run reads the caches and pushes nothing: the default branch reads them)
+    #[arg(long)]
+    pub allow_fork_push: bool,
+
+    /// Stay logged in to the registries layercache logged in to (by default it logs out of
+    /// each at the end of the run, also after a failure or an interrupt)
+    #[arg(long)]
+    pub keep_login: bool,
+
     /// Docker commands run at once: independent images, and independent stages of one image
     /// [default: from the machine's cores and the strategy; see README "Concurrency"]
     #[arg(long, short = 'j', value_name = "N", env = "LAYERCACHE_JOBS",
@@ -331,16 +350,6 @@ pub struct SpecArgs {
     /// more than one needs an engine that can export a cache (see `layercache doctor`)
     #[arg(long = "platform", value_name = "PLATFORMS", value_delimiter = ',')]
     pub platforms: Vec<String>,
-
-    /// Push caches and tags in a pipeline of a pull or merge request from a fork too (by
-    /// default such a run reads the caches and pushes nothing: the default branch reads them)
-    #[arg(long)]
-    pub allow_fork_push: bool,
-
-    /// Stay logged in to the registries layercache logged in to (by default it logs out of
-    /// each at the end of the run, also after a failure or an interrupt)
-    #[arg(long)]
-    pub keep_login: bool,
 
     /// Inline strategy: push each stage as built, without first re-exporting it from the local
     /// cache; on engines that drop imported steps' records (classic store, Docker before 27)

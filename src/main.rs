@@ -3,7 +3,8 @@ use layercache::cli::{Cli, Command};
 use layercache::commands;
 use layercache::error::Error;
 use layercache::options::{
-    ci_context, BuildOptions, CiOptions, DoctorOptions, Env, InitOptions, LintOptions, SpecOptions,
+    ci_context, BuildOptions, CiOptions, DoctorOptions, Env, FileArgs, InitOptions, LintOptions,
+    SpecOptions,
 };
 use layercache::secrets::Secrets;
 use std::process::ExitCode;
@@ -35,17 +36,29 @@ fn main() -> ExitCode {
 fn run(cli: &Cli, env: &Env) -> Result<(), Error> {
     // An empty path is none: `LAYERCACHE_FILE=""` (the GitLab component's default) means the
     // default spec.
-    let file = cli.file.as_deref().filter(|p| !p.as_os_str().is_empty());
+    let files = FileArgs {
+        files: cli
+            .file
+            .iter()
+            .filter(|p| !p.as_os_str().is_empty())
+            .cloned()
+            .collect(),
+        profiles: cli.profile.clone(),
+        project_name: cli.project_name.clone(),
+    };
     match &cli.command {
-        Command::Build(args) => commands::build(&BuildOptions::new(file, args, env)?, env),
+        Command::Build(args) => commands::build(&BuildOptions::new(&files, args, env)?, env),
         Command::Plan(args) => {
-            let opts = SpecOptions::new(file, &args.spec, ci_context(env), &|k| env.get(k))?;
+            let opts =
+                SpecOptions::new(files.input_files(env), &args.spec, ci_context(env), &|k| {
+                    env.get(k)
+                })?;
             commands::plan(&opts, args.format, env)
         }
-        Command::Lint(args) => commands::lint(&LintOptions::new(file, args, env), env),
-        Command::Doctor(args) => commands::doctor(&DoctorOptions::new(file, args, env), env),
-        Command::Ci(args) => commands::ci(&CiOptions::new(file, args), env),
-        Command::Init(args) => commands::init(&InitOptions::new(file, args)),
+        Command::Lint(args) => commands::lint(&LintOptions::new(&files, args, env), env),
+        Command::Doctor(args) => commands::doctor(&DoctorOptions::new(&files, args, env), env),
+        Command::Ci(args) => commands::ci(&CiOptions::new(&files, args)?, env),
+        Command::Init(args) => commands::init(&InitOptions::new(&files, args)),
         Command::Completions(args) => commands::completions(args.shell),
         Command::Man(args) => commands::man(args.command.as_deref()),
     }

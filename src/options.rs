@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The spec a command reads when `-f` is not given and this file exists here.
-pub const DEFAULT_SPEC: &str = "layercache.yml";
+use crate::input::InputFiles;
+pub use crate::input::DEFAULT_SPEC;
 
 /// The environment, read once at start-up. Variables whose name or value is not UTF-8 are left
 /// out: no variable layercache reads can be one.
@@ -50,13 +50,44 @@ impl Env {
     pub fn is_set(&self, name: &str) -> bool {
         self.vars.contains_key(name)
     }
+
+    /// Every variable, for readers that take the environment whole (Compose's variables).
+    pub fn vars(&self) -> &BTreeMap<String, String> {
+        &self.vars
+    }
+}
+
+/// The files the global flags name: `-f` (repeatable), `--profile`, `--project-name`.
+#[derive(Debug, Clone, Default)]
+pub struct FileArgs {
+    pub files: Vec<PathBuf>,
+    pub profiles: Vec<String>,
+    pub project_name: Option<String>,
+}
+
+impl FileArgs {
+    /// The input files with the environment snapshot and the current folder.
+    pub fn input_files(&self, env: &Env) -> InputFiles {
+        InputFiles {
+            given: self.files.clone(),
+            profiles: self.profiles.clone(),
+            project_name: self.project_name.clone(),
+            env: env.vars().clone(),
+            working_dir: std::env::current_dir().unwrap_or_default(),
+        }
+    }
+
+    /// The one file `lint DOCKERFILE`-less and `ci` name: the first `-f`, or the default spec.
+    fn first(&self) -> Option<&Path> {
+        self.files.first().map(PathBuf::as_path)
+    }
 }
 
 /// Everything a command that reads a spec needs to know, besides the files themselves.
 #[derive(Debug, Clone)]
 pub struct SpecOptions {
-    /// The spec file: `-f PATH`, or `layercache.yml` here when it exists; `None`: flags only.
-    pub file: Option<PathBuf>,
+    /// The spec or Compose files, or none (see [`InputFiles`]).
+    pub files: InputFiles,
     /// The flags that replace spec values, with the CI's image and tags as fallbacks.
     pub overrides: Overrides,
     /// The docker program, as the user named it.
@@ -83,7 +114,7 @@ pub struct SpecOptions {
 impl SpecOptions {
     /// Converts the flags; `env` supplies `--build-arg KEY` values and the CI's variables.
     pub fn new(
-        file: Option<&Path>,
+        files: InputFiles,
         args: &SpecArgs,
         ci: CiContext,
         env: &dyn Fn(&str) -> Option<String>,
@@ -129,7 +160,7 @@ impl SpecOptions {
             fallback_tags: ci.default_tags(),
         };
         Ok(SpecOptions {
-            file: spec_path(file),
+            files,
             overrides,
             docker: args.docker.clone(),
             builder: args.builder,
@@ -167,9 +198,11 @@ pub struct BuildOptions {
 }
 
 impl BuildOptions {
-    pub fn new(file: Option<&Path>, args: &BuildArgs, env: &Env) -> Result<BuildOptions, Error> {
+    pub fn new(files: &FileArgs, args: &BuildArgs, env: &Env) -> Result<BuildOptions, Error> {
         Ok(BuildOptions {
-            spec: SpecOptions::new(file, &args.spec, ci_context(env), &|k| env.get(k))?,
+            spec: SpecOptions::new(files.input_files(env), &args.spec, ci_context(env), &|k| {
+                env.get(k)
+            })?,
             dry_run: args.dry_run,
             lint: !args.no_lint,
             report: args.report.clone(),
@@ -182,8 +215,8 @@ impl BuildOptions {
 /// `layercache lint`'s options.
 #[derive(Debug, Clone)]
 pub struct LintOptions {
-    /// The spec whose Dockerfiles are linted, when no DOCKERFILE is given.
-    pub spec_file: Option<PathBuf>,
+    /// The spec or Compose files whose Dockerfiles are linted, when no DOCKERFILE is given.
+    pub files: InputFiles,
     pub dockerfile: Option<PathBuf>,
     /// `--context`, and the CI's fallbacks, for reading the spec as `build` reads it.
     pub overrides: Overrides,
@@ -193,13 +226,15 @@ pub struct LintOptions {
 }
 
 impl LintOptions {
-    pub fn new(file: Option<&Path>, args: &LintArgs, env: &Env) -> LintOptions {
+    pub fn new(files: &FileArgs, args: &LintArgs, env: &Env) -> LintOptions {
         let ci = ci_context(env);
         LintOptions {
-            spec_file: spec_path(file),
+            files: files.input_files(env),
             dockerfile: args.dockerfile.clone(),
             overrides: Overrides {
                 context: args.context.clone(),
+                // Linting pushes nothing: a service without `image:` is fine here.
+                push: Some(false),
                 fallback_image: ci.image.clone(),
                 fallback_tags: ci.default_tags(),
                 ..Overrides::default()
@@ -227,12 +262,14 @@ pub struct DoctorOptions {
 }
 
 impl DoctorOptions {
-    pub fn new(file: Option<&Path>, args: &DoctorArgs, env: &Env) -> DoctorOptions {
+    pub fn new(files: &FileArgs, args: &DoctorArgs, env: &Env) -> DoctorOptions {
         let ci = ci_context(env);
         DoctorOptions {
             docker: args.spec.docker.clone(),
             builder: args.spec.builder,
-            spec: SpecOptions::new(file, &args.spec, ci.clone(), &|k| env.get(k)),
+            spec: SpecOptions::new(files.input_files(env), &args.spec, ci.clone(), &|k| {
+                env.get(k)
+            }),
             ci,
             format: args.format,
         }
@@ -251,14 +288,21 @@ pub struct CiOptions {
 }
 
 impl CiOptions {
-    pub fn new(file: Option<&Path>, args: &CiArgs) -> CiOptions {
-        CiOptions {
+    pub fn new(files: &FileArgs, args: &CiArgs) -> Result<CiOptions, Error> {
+        if files.files.len() > 1 {
+            // The job names one file on its command line.
+            return Err(Error::input(
+                "`layercache ci` takes one -f: the job runs `layercache -f FILE build`",
+            )
+            .hint("list the Compose files under `compose:` in a layercache.yml, and name that"));
+        }
+        Ok(CiOptions {
             platform: args.platform,
-            spec_file: spec_path(file),
+            spec_file: spec_path(files.first()),
             standalone: args.standalone,
             builder: args.builder,
             component: args.component,
-        }
+        })
     }
 }
 
@@ -272,9 +316,11 @@ pub struct InitOptions {
 }
 
 impl InitOptions {
-    pub fn new(file: Option<&Path>, args: &InitArgs) -> InitOptions {
+    pub fn new(files: &FileArgs, args: &InitArgs) -> InitOptions {
         InitOptions {
-            spec_file: file.map_or_else(|| PathBuf::from(DEFAULT_SPEC), Path::to_path_buf),
+            spec_file: files
+                .first()
+                .map_or_else(|| PathBuf::from(DEFAULT_SPEC), Path::to_path_buf),
             dockerfile: args.dockerfile.clone(),
             image: args.image.clone(),
         }

@@ -7,6 +7,8 @@
 //! Each test holds the engine lock for its whole run, because the wipe is global to the engine.
 //! Short sleeps stand in for slow steps, to keep the whole file within a few minutes.
 
+mod compose;
+mod concurrency;
 mod faults;
 
 use crate::support::engine::{

@@ -7,7 +7,7 @@ use super::{make_plan, read_inputs, secrets_of, write_stdout};
 use crate::error::Error;
 use crate::input::ci::{is_platform_variable, Platform, ShellCi, TOKEN_PREFIX};
 use crate::input::spec::Overrides;
-use crate::input::ImageInput;
+use crate::input::{ImageInput, InputFiles};
 use crate::options::{CiOptions, Env, SpecOptions, DEFAULT_SPEC};
 use crate::plan::step::Retry;
 use crate::plan::{Builder, BuilderChoice};
@@ -182,7 +182,12 @@ fn script(
         }
     };
     let opts = SpecOptions {
-        file: spec.map(Path::to_path_buf),
+        files: InputFiles {
+            given: spec.map(Path::to_path_buf).into_iter().collect(),
+            env: env.vars().clone(),
+            working_dir: std::env::current_dir().unwrap_or_default(),
+            ..InputFiles::default()
+        },
         overrides: Overrides {
             push: Some(push),
             fallback_image: ci.image.clone(),

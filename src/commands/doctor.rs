@@ -11,7 +11,7 @@ pub fn doctor(opts: &DoctorOptions, env: &Env) -> Result<(), Error> {
     let lookup = |k: &str| env.get(k);
     // The registries come from the spec (or --image); without either there are none to check.
     let (registries, spec_error) = match &opts.spec {
-        Ok(spec) if spec.file.is_some() || spec.overrides.image.is_some() => {
+        Ok(spec) if crate::input::names_input(&spec.files) || spec.overrides.image.is_some() => {
             match read_inputs(spec, &lookup) {
                 Ok(inputs) => (registries_of(&inputs.images), None),
                 Err(e) => (Vec::new(), Some(e.to_string())),

@@ -80,8 +80,11 @@ impl Target {
 /// The DOCKERFILE given; else the spec's Dockerfiles, read as `build` reads them; else
 /// ./Dockerfile. Without a spec the context is the Dockerfile's folder, as in `docker build DIR`.
 fn targets(opts: &LintOptions, env: &Env) -> Result<Vec<Target>, Error> {
-    if let (None, Some(spec)) = (&opts.dockerfile, &opts.spec_file) {
-        let inputs = input::read_inputs(Some(spec), &opts.overrides, &|k| env.get(k))?;
+    if opts.dockerfile.is_none() && input::names_input(&opts.files) {
+        let inputs = input::read_inputs(&opts.files, &opts.overrides, &|k| env.get(k))?;
+        for w in &inputs.warnings {
+            eprintln!("warning: {w}");
+        }
         return Ok(inputs.images.iter().map(Target::of).collect());
     }
     let path = opts

@@ -30,7 +30,11 @@ use std::io::Write;
 
 /// Reads the spec (or the flags alone) and the Dockerfiles, as `opts` says.
 fn read_inputs(opts: &SpecOptions, env: &dyn Fn(&str) -> Option<String>) -> Result<Inputs, Error> {
-    input::read_inputs(opts.file.as_deref(), &opts.overrides, env)
+    let inputs = input::read_inputs(&opts.files, &opts.overrides, env)?;
+    for w in &inputs.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(inputs)
 }
 
 /// The secret values of this run: the built-in variables, every image's `secrets:` and the

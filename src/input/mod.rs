@@ -4,10 +4,14 @@
 
 pub mod ci;
 pub mod compose;
+mod compose_images;
 pub mod dockerfile;
 pub mod expand;
 mod read;
 pub mod reference;
 pub mod spec;
 
-pub use read::{read_dockerfile, read_inputs, secret_vars, ImageInput, Inputs};
+pub use read::{
+    names_input, read_dockerfile, read_inputs, secret_vars, ImageInput, InputFiles, Inputs,
+    DEFAULT_SPEC,
+};

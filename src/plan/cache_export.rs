@@ -64,6 +64,16 @@ pub(crate) fn plan_image(
     for from in cache.from() {
         args.extend(["--cache-from".into(), from]);
     }
+    // Compose's own `cache_from`, after layercache's: an image ref is read as a registry cache
+    // (as compose passes it); `type=...` is passed on as written.
+    for from in &config.extras.cache_from {
+        let from = if from.contains('=') {
+            from.clone()
+        } else {
+            format!("type=registry,ref={from}")
+        };
+        args.extend(["--cache-from".into(), from]);
+    }
     if let Some(to) = cache.to(config) {
         args.extend(["--cache-to".into(), to]);
     }
@@ -75,6 +85,7 @@ pub(crate) fn plan_image(
         };
         args.extend(["--build-arg".into(), arg]);
     }
+    args.extend(config.extras.args());
     // `--push` publishes every `--tag` at once, after the cache export. The moving tags wait
     // for it: they are added afterwards, in the registry, to the image the first immutable tag
     // names (`buildx imagetools create`: no pull, a multi-platform index stays one). Without an
@@ -113,12 +124,12 @@ pub(crate) fn plan_image(
         .iter()
         .flat_map(|(s, m)| m.iter().map(move |m| (s, m)))
     {
-        // After the build (which pushed the source), one after another.
+        // After the build, one after another (the executor may otherwise start them at once).
         let previous = steps.len() - 1;
         steps.push(Step {
-            after: vec![previous],
             reference: Some(moving.clone()),
             retry: opts.retry,
+            after: vec![previous],
             ..step(
                 StepKind::Push,
                 &opts.docker,

@@ -36,7 +36,6 @@ pub(crate) fn login_step(login: &Login, opts: &Options, builder: Builder) -> Ste
 /// `docker logout REGISTRY`: tolerated, as a cleanup whose failure must not hide the run's.
 pub(crate) fn logout_step(registry: &str, opts: &Options, builder: Builder) -> Step {
     Step {
-        after: Vec::new(),
         kind: StepKind::Logout,
         program: opts.docker.clone(),
         args: vec!["logout".into(), registry.to_string()],
@@ -48,6 +47,7 @@ pub(crate) fn logout_step(registry: &str, opts: &Options, builder: Builder) -> S
         retry: Retry::ONCE,
         output_stage: None,
         stdin_var: None,
+        after: Vec::new(),
     }
 }
 

@@ -158,6 +158,18 @@ fn plan_image(
     for w in &input.dockerfile.warnings {
         warnings.push(format!("{path}:{}:{}: {}", w.line, w.column, w.message));
     }
+    if let (Builder::Legacy, Some((key, place))) = (
+        chosen.strategy.builder(),
+        input.config.extras.buildkit_only.first(),
+    ) {
+        return Err(place.error(
+            &format!(
+                "`{key}` needs BuildKit, and {} is built with the legacy builder",
+                input.config.image
+            ),
+            "install the docker-buildx plugin (or pass --builder buildkit), or remove the key",
+        ));
+    }
     if chosen.strategy == (Strategy::Legacy { cache: false }) {
         warnings.push(format!("{}: {}", input.config.image, chosen.reason));
     }
@@ -171,8 +183,8 @@ fn plan_image(
 }
 
 /// The image's refs under its tags, in the order they are published: the immutable tags (the
-/// commit, a version) first, the moving ones (`latest`, the branch's or the default branch's
-/// name) last, each group in the spec's order. A run that fails part-way then never leaves
+/// commit, a version, and the other refs Compose's `build.tags` names) first, the moving ones
+/// (`latest`, the branch's or the default branch's name) last, each group in the spec's order. A run that fails part-way then never leaves
 /// `latest` on an image whose caches and commit tag are missing.
 fn publish_refs(config: &ImageConfig, opts: &Options) -> PublishRefs {
     let (moving, immutable): (Vec<&String>, Vec<&String>) =
@@ -180,10 +192,13 @@ fn publish_refs(config: &ImageConfig, opts: &Options) -> PublishRefs {
     let refs = |tags: Vec<&String>| {
         tags.iter()
             .map(|t| config.image.with_tag(t).to_string())
-            .collect()
+            .collect::<Vec<String>>()
     };
     PublishRefs {
-        immutable: refs(immutable),
+        immutable: refs(immutable)
+            .into_iter()
+            .chain(config.extras.extra_refs.iter().cloned())
+            .collect(),
         moving: refs(moving),
     }
 }

@@ -34,7 +34,7 @@ pub(crate) fn plan_image(
     let refs: BTreeMap<usize, StageRefs> = targets
         .iter()
         .filter(|_| cached)
-        .map(|&i| (i, stage_refs(&config.cache_repository, df, i, opts)))
+        .map(|&i| (i, stage_refs(config.stage_cache_repository(), df, i, opts)))
         .collect();
     let publish = publish_refs(config, opts).all();
     let builder = strategy.builder();
@@ -83,6 +83,15 @@ pub(crate) fn plan_image(
                 );
                 last_pull = Some(push_step(&mut steps, s, last_pull.into_iter().collect()));
             }
+        }
+        // Compose's `cache_from` images: the legacy builder only sees them once pulled.
+        for r in config.extras.cache_from.iter().filter(|r| !r.contains('=')) {
+            steps.push(step(
+                StepKind::Pull,
+                vec!["pull".into(), r.clone()],
+                target,
+                Some(r.clone()),
+            ));
         }
     }
     // The last step of each stage built so far (its re-export, or its build).
@@ -193,6 +202,10 @@ impl StageBuild<'_> {
                 args.extend(["--cache-from".into(), r.clone()]);
             }
         }
+        // Compose's own `cache_from` refs, after layercache's: a fallback, never the leader.
+        for r in &self.config.extras.cache_from {
+            args.extend(["--cache-from".into(), r.clone()]);
+        }
         if builder == Builder::BuildKit {
             args.extend(["--build-arg".into(), "BUILDKIT_INLINE_CACHE=1".into()]);
         }
@@ -220,7 +233,8 @@ impl StageBuild<'_> {
         vec!["--target".into(), self.df.stages[self.stage].target()]
     }
 
-    /// Platform, build args, tags, Dockerfile and context: the same for both builds.
+    /// Platform, build args, Compose's build options, tags, Dockerfile and context: the same
+    /// for both builds.
     fn rest(&self) -> Vec<String> {
         let mut args = Vec::new();
         if !self.platforms.is_empty() {
@@ -234,6 +248,7 @@ impl StageBuild<'_> {
             };
             args.extend(["--build-arg".into(), arg]);
         }
+        args.extend(self.config.extras.args());
         for t in self.tags {
             args.extend(["--tag".into(), t.clone()]);
         }

@@ -107,10 +107,14 @@ pub fn run(
     style: LogStyle,
     progress: Progress,
 ) -> Outcome {
-    let steps: Vec<&Step> = plan.steps().collect();
+    // The logins and the images' steps, scheduled below; the logouts run after them, always.
+    let steps: Vec<&Step> = plan
+        .logins
+        .iter()
+        .chain(plan.images.iter().flat_map(|i| i.steps.iter()))
+        .collect();
     let total = steps.len();
-    // The logins and the images' steps; the logouts run after them all (below).
-    let scheduled = total - plan.logouts.len();
+    let shown_total = total + plan.logouts.len();
     let at = positions(plan);
     let base: Vec<usize> = plan
         .images
@@ -165,7 +169,7 @@ pub fn run(
                         skipped.push(msg);
                     }
                 }
-                for p in 0..scheduled {
+                for p in 0..total {
                     if running >= jobs {
                         break;
                     }
@@ -177,7 +181,7 @@ pub fn run(
                     state[p] = State::Running;
                     running += 1;
                     started += 1;
-                    header[p] = format!("[{started}/{total}] {}", label(p));
+                    header[p] = format!("[{started}/{shown_total}] {}", label(p));
                     match progress {
                         Progress::Group => {
                             let _ = writeln!(log, "{} ...", header[p]);
@@ -279,7 +283,7 @@ pub fn run(
                 }
                 Status::Failed { .. } if stopped.contains(&p) => {}
                 Status::Failed { reason } => {
-                    failures.push(failure_message(step, p + 1, total, &reason));
+                    failures.push(failure_message(step, p + 1, shown_total, &reason));
                     let image = at[p].0;
                     if let Some(k) = image {
                         image_failed[k] = true;
@@ -294,9 +298,7 @@ pub fn run(
                         }
                         None if !interrupts.halted() => {
                             // Whatever else runs is stopped: nothing more is pushed.
-                            stopped = (0..scheduled)
-                                .filter(|&q| state[q] == State::Running)
-                                .collect();
+                            stopped = (0..total).filter(|&q| state[q] == State::Running).collect();
                             if !stopped.is_empty() {
                                 let names: Vec<String> =
                                     stopped.iter().map(|&q| label(q)).collect();
@@ -317,19 +319,22 @@ pub fn run(
     });
     outcome.steps.sort_by_key(|s| s.position);
     // The logouts, whatever happened above: after a failure, and after an interrupt too (no
-    // signal is forwarded to them; a second one does not stop them either). One after another,
-    // after every other step has ended.
-    let first = total - plan.logouts.len();
+    // signal is forwarded to them; a second one does not stop them either).
+    let first = total;
+    let total = total + plan.logouts.len();
     let undisturbed = Interrupts::none();
     for (i, step) in plan.logouts.iter().enumerate() {
         let header = format!("[{}/{total}] {}", first + i + 1, step.label());
         let _ = writeln!(log, "{}", style.open(first + i + 1, &header));
-        let mut sink = |line: String| {
-            let _ = writeln!(log, "{line}");
-        };
         let result = StepOutcome {
             position: first + i,
-            ..run_step(step, &mut sink, &undisturbed)
+            ..run_step(
+                step,
+                &mut |line| {
+                    let _ = writeln!(log, "{line}");
+                },
+                &undisturbed,
+            )
         };
         if let Some(close) = style.close(first + i + 1) {
             let _ = writeln!(log, "{close}");

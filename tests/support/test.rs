@@ -311,7 +311,13 @@ impl Test {
         let bin = self.dir.path().join(".fakebin");
         std::fs::create_dir_all(&bin).expect("mkdir");
         let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/fake-docker");
-        std::fs::copy(fake, bin.join("docker")).expect("copy fake docker");
+        // A link, not a copy: a file this process writes can be inherited open for writing by a
+        // child another test thread forks at that moment, and exec'ing it then fails with
+        // ETXTBSY ("Text file busy"), a flake of one test crate running suites in parallel.
+        let link = bin.join("docker");
+        if std::fs::symlink_metadata(&link).is_err() {
+            std::os::unix::fs::symlink(fake, &link).expect("link the fake docker");
+        }
         bin
     }
 
@@ -343,6 +349,16 @@ impl Test {
             .env_remove("LAYERCACHE_FILE")
             .env_remove("LAYERCACHE_BUILDER")
             .env_remove("RUST_LOG");
+        // Compose's variables would pick other files, profiles or project names.
+        for var in [
+            "COMPOSE_FILE",
+            "COMPOSE_PROFILES",
+            "COMPOSE_PROJECT_NAME",
+            "COMPOSE_PATH_SEPARATOR",
+            "COMPOSE_DISABLE_ENV_FILE",
+        ] {
+            cmd.env_remove(var);
+        }
         for (k, v) in &self.env {
             cmd.env(k, v);
         }

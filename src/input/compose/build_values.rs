@@ -121,7 +121,15 @@ pub(super) fn args(v: Value, ctx: &FileCtx, path: &[Seg]) -> Result<Value, Compo
         // `KEY` alone (or `KEY:` with no value): the environment's value, dropped when unset.
         let value = match value {
             Some(v) => Some(v),
-            None => ctx.env.get(&name).cloned(),
+            None => {
+                if let (Some(Seg::Key(service)), true) = (path.get(1), ctx.env.contains_key(&name))
+                {
+                    ctx.args_by_name
+                        .borrow_mut()
+                        .insert((service.clone(), name.clone()));
+                }
+                ctx.env.get(&name).cloned()
+            }
         };
         if let Some(value) = value {
             out.insert(Value::String(name), Value::String(value));

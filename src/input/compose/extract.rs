@@ -32,6 +32,7 @@ pub fn service_build(name: &str, service: &Mapping, default_context: &str) -> Op
         dockerfile,
         dockerfile_inline,
         args: string_map(build.get("args")),
+        args_by_name: Default::default(),
         target: text("target"),
         cache_from: strings(build.get("cache_from")),
         cache_to: strings(build.get("cache_to")),

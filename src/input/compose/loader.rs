@@ -31,6 +31,8 @@ pub(super) struct Loader<'a> {
     pub(super) outcome: Outcome,
     /// The files being included, outermost first, to name an include cycle.
     pub(super) including: Vec<PathBuf>,
+    /// See [`FileCtx::args_by_name`].
+    pub(super) args_by_name: std::cell::RefCell<std::collections::BTreeSet<(String, String)>>,
 }
 
 impl Loader<'_> {
@@ -91,6 +93,7 @@ impl Loader<'_> {
             positions,
             base_dir,
             env,
+            args_by_name: &self.args_by_name,
         };
         if let Some(services) = doc.get_mut("services") {
             let given = std::mem::take(services);

@@ -44,6 +44,8 @@ pub struct ServiceBuild {
     pub dockerfile_inline: Option<String>,
     /// Resolved: a `KEY` given alone took the environment's value, or was dropped when unset.
     pub args: BTreeMap<String, String>,
+    /// The args written as `KEY` alone (in some file) that took the environment's value.
+    pub args_by_name: std::collections::BTreeSet<String>,
     pub target: Option<String>,
     pub cache_from: Vec<String>,
     pub cache_to: Vec<String>,

@@ -31,6 +31,9 @@ pub struct FileCtx<'a> {
     /// file's own folder).
     pub base_dir: &'a Path,
     pub env: &'a BTreeMap<String, String>,
+    /// `(service, arg)` of each build arg written as `KEY` alone whose value came from the
+    /// environment: a builder can pass those by name, keeping the value out of argv.
+    pub args_by_name: &'a std::cell::RefCell<std::collections::BTreeSet<(String, String)>>,
 }
 
 impl FileCtx<'_> {
@@ -237,6 +240,7 @@ mod tests {
             positions: &positions,
             base_dir: Path::new("/p"),
             env: &env,
+            args_by_name: &Default::default(),
         };
         let mut unsupported = Vec::new();
         let doc: Value = serde_yaml::from_str(&text).unwrap();

@@ -63,6 +63,7 @@ pub fn resolve(request: &Request, fs: &dyn FileSystem) -> Result<Project, Compos
         warnings: found.warnings.clone(),
         outcome: Outcome::default(),
         including: Vec::new(),
+        args_by_name: Default::default(),
     };
     let model = loader.load_model(&found.files, &project_dir, &env, 0)?;
 
@@ -70,7 +71,16 @@ pub fn resolve(request: &Request, fs: &dyn FileSystem) -> Result<Project, Compos
     let name = project_name(request, &env, &model, &project_dir)?;
     let default_context = project_dir.display().to_string();
 
-    let (builds, images, enabled) = enabled_services(&model, &profiles, &default_context);
+    let (mut builds, images, enabled) = enabled_services(&model, &profiles, &default_context);
+    let by_name = loader.args_by_name.take();
+    for b in &mut builds {
+        b.args_by_name = b
+            .args
+            .keys()
+            .filter(|k| by_name.contains(&(b.service.clone(), k.to_string())))
+            .cloned()
+            .collect();
+    }
     check_dockerfiles(&builds, &loader)?;
     if let Some(Value::Mapping(services)) = model.get("services") {
         check_depends_on(services, &enabled, &loader)?;

@@ -11,9 +11,12 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod compose_key;
 mod interpolate;
 mod locate;
 mod raw;
+
+pub use compose_key::{compose_settings_from_flags, ComposeSpec, COMPOSE_FORM_KEYS};
 
 use interpolate::*;
 pub use interpolate::{interpolate, InterpolationError};
@@ -91,9 +94,88 @@ pub struct ImageConfig {
     pub registry_login: Option<(String, String)>,
     /// Where this image was described, for messages: the spec path, or `command line`.
     pub origin: String,
+    /// What a Compose `build:` adds to the build command (empty for a spec's image).
+    pub extras: BuildExtras,
 }
 
 pub use crate::error::Place;
+
+/// Build options a Compose service can ask for, beyond what a spec image has. Each becomes
+/// the same flags in every build of the image (per-stage builds included), so the stages'
+/// caches match; the planner refuses those the chosen builder cannot do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildExtras {
+    /// Refs to read besides layercache's own cache refs (Compose `cache_from`), read last.
+    pub cache_from: Vec<String>,
+    /// Full references the shipped image is also tagged and pushed as (Compose `build.tags`).
+    pub extra_refs: Vec<String>,
+    /// `--label KEY=VALUE`.
+    pub labels: BTreeMap<String, String>,
+    /// `--secret id=ID,src=PATH` or `--secret id=ID,env=VAR` (BuildKit only).
+    pub secrets: Vec<String>,
+    /// `--ssh default` or `--ssh ID=PATH` (BuildKit only).
+    pub ssh: Vec<String>,
+    /// `--network`.
+    pub network: Option<String>,
+    /// `--add-host HOST:ADDRESS`, each.
+    pub add_hosts: Vec<String>,
+    /// `--shm-size`, in bytes.
+    pub shm_size: Option<u64>,
+    /// `--build-context NAME=VALUE` (BuildKit only).
+    pub build_contexts: BTreeMap<String, String>,
+    /// `--pull`: always look for a newer base image (Compose `pull: true`).
+    pub pull_base: bool,
+    /// Where a key that the legacy builder cannot do was written, to refuse it there.
+    pub buildkit_only: Vec<(String, Place)>,
+    /// Per-stage caches shared with an earlier image built from the same Dockerfile, context
+    /// and args (Compose services that target different stages): a stage's cache is the same
+    /// whichever target needs it. Not for an exported cache (one ref per build, `mode=max`
+    /// of the target's stages), where the last build would overwrite the others'.
+    pub shared_stage_cache: Option<Reference>,
+}
+
+impl ImageConfig {
+    /// The repository of the per-stage cache refs.
+    pub fn stage_cache_repository(&self) -> &Reference {
+        self.extras
+            .shared_stage_cache
+            .as_ref()
+            .unwrap_or(&self.cache_repository)
+    }
+}
+
+impl BuildExtras {
+    /// The flags, in a fixed order, for `docker build` and `docker buildx build` alike.
+    pub fn args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        let mut flag = |name: &str, value: String| args.extend([name.to_string(), value]);
+        for (k, v) in &self.labels {
+            flag("--label", format!("{k}={v}"));
+        }
+        for s in &self.secrets {
+            flag("--secret", s.clone());
+        }
+        for s in &self.ssh {
+            flag("--ssh", s.clone());
+        }
+        if let Some(n) = &self.network {
+            flag("--network", n.clone());
+        }
+        for h in &self.add_hosts {
+            flag("--add-host", h.clone());
+        }
+        if let Some(size) = self.shm_size {
+            flag("--shm-size", size.to_string());
+        }
+        for (k, v) in &self.build_contexts {
+            flag("--build-context", format!("{k}={v}"));
+        }
+        if self.pull_base {
+            args.push("--pull".to_string());
+        }
+        args
+    }
+}
 
 /// Values from the command line; each one set replaces the spec's value for every image.
 #[derive(Debug, Clone, Default)]
@@ -175,6 +257,31 @@ pub const CACHE_EXPORT_OPTIONS: &[(&str, &[&str])] = &[
 /// Specs above this size are refused: a spec is a few lines, and this bounds memory.
 const MAX_SPEC_BYTES: usize = 16 * 1024 * 1024;
 
+/// What a spec file describes: images, or a Compose project with layercache's settings.
+#[derive(Debug, Clone)]
+pub enum SpecFile {
+    Images(Spec),
+    Compose(Box<ComposeSpec>),
+}
+
+/// Reads a spec file in either form (see [`SpecFile`]).
+pub fn load_file(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    overrides: &Overrides,
+) -> Result<SpecFile, Error> {
+    let file = path.display().to_string();
+    let text = read_text(path)?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    let compose = serde_yaml::from_str::<serde_yaml::Value>(&text)
+        .is_ok_and(|v| compose_key::is_compose_form(&v));
+    if compose {
+        return compose_key::parse_compose_spec(&text, &file, base, env, overrides)
+            .map(|c| SpecFile::Compose(Box::new(c)));
+    }
+    parse_spec(&text, &file, base, env, overrides).map(SpecFile::Images)
+}
+
 /// Reads, interpolates and validates a spec file. `env` looks up environment variables.
 pub fn load(
     path: &Path,
@@ -190,6 +297,13 @@ pub fn load_spec(
     env: &dyn Fn(&str) -> Option<String>,
     overrides: &Overrides,
 ) -> Result<Spec, Error> {
+    let text = read_text(path)?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    parse_spec(&text, &path.display().to_string(), base, env, overrides)
+}
+
+/// A spec's text, refused when too large or not UTF-8.
+fn read_text(path: &Path) -> Result<String, Error> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         error::at(
@@ -219,8 +333,7 @@ pub fn load_spec(
             "save the file as UTF-8",
         )
     })?;
-    let base = path.parent().unwrap_or(Path::new(""));
-    parse_spec(&text, &file, base, env, overrides)
+    Ok(text)
 }
 
 /// Parses spec text; `base` is the folder that relative paths in it are taken from.
@@ -770,6 +883,7 @@ fn resolve(ctx: &Ctx, raw: RawImage, base: &Path, ov: &Overrides) -> Result<Imag
         builds_on: Vec::new(),
         registry_login,
         origin: ctx.file.to_string(),
+        extras: BuildExtras::default(),
     })
 }
 

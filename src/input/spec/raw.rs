@@ -7,7 +7,7 @@ use crate::error::{self, Error};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawImage {
     // Optional (a CI may supply it), but `image:` with nothing after it is still an error.
