@@ -640,14 +640,10 @@ fn target_dir(root: &Path) -> PathBuf {
         .unwrap_or_else(|| root.join("target"))
 }
 
-/// The machine's engine lock, unless the caller holds it: under scripts/e2e-matrix.sh
-/// (`LAYERCACHE_E2E` set) the matrix does, and this process inherits its descriptor, so taking
-/// it again through a new one would wait for ever.
-fn machine_lock() -> Result<(Option<File>, Duration)> {
-    if std::env::var_os("LAYERCACHE_E2E").is_some() {
-        return Ok((None, Duration::ZERO));
-    }
-    let path = std::env::temp_dir().join(MACHINE_LOCK_FILE);
+/// Locks the file `name` in the temp folder, saying so while `holder` has it; the lock and
+/// the time spent waiting for it.
+fn lock_file(name: &str, holder: &str) -> Result<(File, Duration)> {
+    let path = std::env::temp_dir().join(name);
     let file = File::options()
         .create(true)
         .truncate(false)
@@ -656,14 +652,22 @@ fn machine_lock() -> Result<(Option<File>, Duration)> {
         .with_context(|| format!("opening {}", path.display()))?;
     let started = Instant::now();
     if file.try_lock().is_err() {
-        eprintln!(
-            "note: another engine user holds {}; waiting for it",
-            path.display()
-        );
+        eprintln!("note: {holder} holds {}; waiting for it", path.display());
         file.lock()
             .with_context(|| format!("locking {}", path.display()))?;
     }
-    Ok((Some(file), started.elapsed()))
+    Ok((file, started.elapsed()))
+}
+
+/// The machine's engine lock, unless the caller holds it: under scripts/e2e-matrix.sh
+/// (`LAYERCACHE_E2E` set) the matrix does, and this process inherits its descriptor, so taking
+/// it again through a new one would wait for ever.
+fn machine_lock() -> Result<(Option<File>, Duration)> {
+    if std::env::var_os("LAYERCACHE_E2E").is_some() {
+        return Ok((None, Duration::ZERO));
+    }
+    let (file, waited) = lock_file(MACHINE_LOCK_FILE, "another engine user")?;
+    Ok((Some(file), waited))
 }
 
 /// The engine from the environment when `LAYERCACHE_E2E` is set, else from
@@ -1013,23 +1017,8 @@ impl Bench {
 
     /// Takes the end-to-end tests' file lock for one phase.
     fn hold_engine(&self) -> Result<File> {
-        let path = std::env::temp_dir().join(E2E_LOCK_FILE);
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("opening {}", path.display()))?;
-        let lock_started = Instant::now();
-        if file.try_lock().is_err() {
-            eprintln!(
-                "note: an end-to-end test holds {}; waiting for it",
-                path.display()
-            );
-            file.lock()
-                .with_context(|| format!("locking {}", path.display()))?;
-        }
-        self.waited.set(self.waited.get() + lock_started.elapsed());
+        let (file, waited) = lock_file(E2E_LOCK_FILE, "an end-to-end test")?;
+        self.waited.set(self.waited.get() + waited);
         Ok(file)
     }
 

@@ -134,29 +134,8 @@ pub const SERVICE_KEYS: &[&str] = &[
     "working_dir",
 ];
 
-/// The closest candidate by edit distance, when close enough to be a typo.
-pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let distance = |a: &str, b: &str| {
-        let b: Vec<char> = b.chars().collect();
-        let mut row: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut prev = row[0];
-            row[0] = i + 1;
-            for (j, cb) in b.iter().enumerate() {
-                let cost = if ca == *cb { prev } else { prev + 1 };
-                prev = row[j + 1];
-                row[j + 1] = cost.min(row[j] + 1).min(prev + 1);
-            }
-        }
-        row[b.len()]
-    };
-    candidates
-        .iter()
-        .map(|c| (distance(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
+/// The closest candidate by edit distance, when close enough to be a typo: the spec's own.
+pub use crate::input::spec::nearest;
 
 #[cfg(test)]
 mod tests {
