@@ -175,7 +175,8 @@ buildkit_candidates() {
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 # ensure_packages NEED_ENGINE: Debian 12's docker.io (dockerd 20.10, its client, runc for every
-# engine set-up, iptables), docker-registry and busybox-static; openssl for the TLS set-up.
+# engine set-up, iptables), docker-registry, busybox-static and docker-compose (v1); openssl for
+# the TLS set-up.
 ensure_packages() {
     local need_engine="$1" missing=() p
     if [ "$need_engine" = 1 ]; then
@@ -188,6 +189,8 @@ ensure_packages() {
     [ -x "$REGISTRY_BIN" ] || missing+=(docker-registry)
     if [ ! -x /bin/busybox ] || ! /bin/busybox --list >/dev/null 2>&1; then missing+=(busybox-static); fi
     if [ "$ENGINE" = 20.10-tls ] && ! command -v openssl >/dev/null 2>&1; then missing+=(openssl); fi
+    # Debian 12's docker-compose 1.29.2 (v1): e2e::compose runs the built images with it too.
+    command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
     # Package present but binary gone (or the reverse): trust the binaries, and log.
     for p in "${missing[@]}"; do
         pkg_installed "$p" && log "package $p is installed but its binary is missing: reinstalling"

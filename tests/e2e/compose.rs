@@ -133,20 +133,24 @@ fn compose_services_are_cached_per_stage_and_run_by_compose() {
         eprintln!("skipped: docker compose v2 is not installed for {bk}");
     }
 
-    // docker-compose v1 (Debian 12's 1.29.2), where it is installed.
-    if p.sh("docker-compose version", "docker-compose version")
+    // docker-compose v1 (Debian 12's 1.29.2; scripts/engine-up.sh installs it). `requests` lets
+    // REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment replace docker-py's CA (psf/requests
+    // #4726), so on the TLS set-up v1 fails verifying the daemon where those are set (CI machines
+    // set them to the system bundle): v1 runs without them, as a user of a private CA must.
+    let v1 = "env -u REQUESTS_CA_BUNDLE -u CURL_CA_BUNDLE docker-compose";
+    if p.sh("docker-compose version", &format!("{v1} version"))
         .code
         == 0
     {
         let up = p
             .sh(
                 "docker-compose up --no-build",
-                "docker-compose up --no-build",
+                &format!("{v1} up --no-build"),
             )
             .ok();
         up.says("app-v2");
         up.says("web-v1");
-        p.sh("docker-compose down", "docker-compose down").ok();
+        p.sh("docker-compose down", &format!("{v1} down")).ok();
         eprintln!("e2e[compose]: docker-compose v1 ran the built images (up --no-build)");
     } else {
         eprintln!("skipped: docker-compose v1 is not installed");
