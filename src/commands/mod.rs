@@ -142,7 +142,7 @@ const UNKNOWN_MACHINE_CORES: usize = 2;
 fn probe_if_present(docker: &str, env: &crate::options::Env) -> Option<Capabilities> {
     crate::docker::find(docker)
         .ok()
-        .map(|p| crate::docker::probe(&p, env.is_set("BUILDX_BUILDER")))
+        .map(|p| crate::docker::probe(&p, &crate::docker::EngineEnv::from_env(&|k| env.get(k))))
 }
 
 /// Writes a command's output. A closed pipe (`plan | head`) is not an error: the reader has
