@@ -20,6 +20,7 @@ pub fn lint(opts: &LintOptions, env: &Env) -> Result<(), Error> {
         LintFormat::Human => lint::human(&reports),
         LintFormat::Json => pretty(lint::json(&reports)),
         LintFormat::Gitlab => pretty(lint::gitlab(&reports)),
+        LintFormat::Sarif => pretty(lint::sarif(&reports, &working_dir()?, &sources(&reports))),
     };
     write_stdout(&text)?;
     let Some(threshold) = opts.fail_level else {
@@ -37,6 +38,31 @@ pub fn lint(opts: &LintOptions, env: &Env) -> Result<(), Error> {
     Err(Error::step_failed(format!(
         "lint: {failing} finding{plural} at or above --fail-level {threshold}"
     )))
+}
+
+/// The text of each Dockerfile with findings, for the columns and snippets of SARIF's regions;
+/// one that cannot be read again (it was just parsed) is left out, and its regions are lines.
+fn sources(reports: &[Report]) -> BTreeMap<String, String> {
+    reports
+        .iter()
+        .filter(|r| !r.findings.is_empty())
+        .filter_map(|r| {
+            let bytes = std::fs::read(&r.file)
+                .map_err(|e| tracing::debug!("lint: cannot read {} again: {e}", r.file))
+                .ok()?;
+            Some((r.file.clone(), String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .collect()
+}
+
+/// The working directory, which SARIF's file URIs are relative to.
+fn working_dir() -> Result<PathBuf, Error> {
+    std::env::current_dir().map_err(|e| {
+        Error::environment(format!(
+            "lint: cannot read the working directory, which SARIF's file names are relative to: {e}"
+        ))
+        .hint("run layercache from the repository's root (it may have been removed)")
+    })
 }
 
 /// What `build` prints before planning: warnings and errors with their fixes, each line
