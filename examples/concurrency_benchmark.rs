@@ -903,3 +903,49 @@ fn app_json(r: &AppResult) -> Value {
         })).collect::<Vec<_>>(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deps_outcome_follows_step_numbers_per_build_and_per_prefix() {
+        let diamond = &APPS[1];
+        // Two builds one after the other (numbers restart), then two at once, prefixed.
+        let output = "\
+#7 [deps-a 1/1] RUN sleep 2 && dd if=/dev/urandom of=/build/deps-a bs=1048576 count=4
+#7 DONE 2.3s
+#7 [base 2/2] RUN mkdir -p /build/out
+#7 CACHED
+#8 [deps-b 1/1] RUN sleep 2 && dd if=/dev/urandom of=/build/deps-b bs=1048576 count=4
+#8 CACHED
+#7 [deps-a 1/1] RUN sleep 2 && dd if=/dev/urandom of=/build/deps-a bs=1048576 count=4
+a/deps-a | #5 [deps-a 1/1] RUN sleep 2 && dd if=/dev/urandom of=/build/deps-a bs=1048576
+b/deps-b | #5 [deps-b 1/1] RUN sleep 2 && dd if=/dev/urandom of=/build/deps-b bs=1048576
+b/deps-b | #5 DONE 2.0s
+a/deps-a | #5 extracting sha256:0123 0.1s done
+a/deps-a | #5 DONE 0.2s
+#7 CACHED
+";
+        assert_eq!(deps_outcome(diamond, output), vec![(2, 1), (1, 1)]);
+        let run = Run {
+            wall_s: 1.0,
+            deps: deps_outcome(diamond, output),
+        };
+        assert_eq!(run.letter(), 'P');
+    }
+
+    #[test]
+    fn deps_outcome_reads_bake_names_and_says_when_a_step_is_missing() {
+        let monorepo = &APPS[0];
+        let output = "\
+#12 [api builder 2/4] RUN sleep 2 && dd if=/dev/urandom of=/build/deps bs=1048576 count=2
+#13 [base base 2/2] RUN sleep 2 && dd if=/dev/urandom of=/opt/shared/toolchain bs=1048576
+#12 CACHED
+#13 CACHED
+";
+        let deps = deps_outcome(monorepo, output);
+        assert_eq!(deps, vec![(1, 0), (1, 0), (0, 0)]);
+        assert_eq!(Run { wall_s: 1.0, deps }.letter(), '?');
+    }
+}
