@@ -31,7 +31,8 @@
 //! Targets, printed as PASS/FAIL lines: layercache's default at most 1.0 x bake on each app, and at
 //! most 0.7 x its own `--jobs 1` on the monorepo. Each run also says whether the dependency steps
 //! (the slow `RUN ... dd` installs) came from the cache. A report goes to stdout, the raw figures
-//! to `target/concurrency_benchmark-ENGINE.json`; the exit status is 0 whatever the targets say
+//! to `target/concurrency_benchmark-ENGINE.json`, each run's output to
+//! `target/concurrency_benchmark-logs/ENGINE/APP-RECIPE-RUN.log`; the exit status is 0 whatever the targets say
 //! (a benchmark, not a test), and 1 when a docker command failed.
 //!
 //! It needs the engine the matrix brings up (`LAYERCACHE_E2E` and the variables of
@@ -574,8 +575,19 @@ impl Bench {
                     .current_dir(dir))?
             }
         };
+        let wall_s = started.elapsed().as_secs_f64();
+        // Every run's output, to check the deps column against what BuildKit printed.
+        let logs = target_dir(&self.root).join(format!(
+            "concurrency_benchmark-logs/{}",
+            self.engine.name.replace(['/', ' '], "_")
+        ));
+        std::fs::create_dir_all(&logs)?;
+        std::fs::write(
+            logs.join(format!("{}-{}-{n}.log", app.name, recipe.slug())),
+            &output,
+        )?;
         Ok(Run {
-            wall_s: started.elapsed().as_secs_f64(),
+            wall_s,
             deps: deps_outcome(app, &output),
         })
     }
