@@ -55,6 +55,10 @@ const BAKE_FACTOR: f64 = 1.0;
 /// layercache's default against its own `--jobs 1`, on the monorepo: at most this factor.
 const SEQUENTIAL_FACTOR: f64 = 0.7;
 
+/// A dependency step that ends DONE in less than this ran no command (each sleeps 2 s): its
+/// layers came from a cache.
+const RAN_S: f64 = 1.0;
+
 /// The file lock the end-to-end tests take around each test (tests/support/engine.rs).
 const E2E_LOCK_FILE: &str = "layercache-e2e.lock";
 
@@ -748,7 +752,9 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
 /// For each dependency step of the app: how often a build took it from a cache, how often it
 /// ran. BuildKit's plain progress names a step (`#7 [builder 2/4] RUN ...`, bake adds the target:
 /// `#7 [api builder 2/4] RUN ...`) and ends it with `#7 CACHED`, `#7 DONE 2.1s` or `#7 ERROR`; a
-/// hit from a registry cache on the containerd store may show `#7 extracting sha256:...` first.
+/// hit from a registry cache on the containerd store may show `#7 extracting sha256:...` first,
+/// and a cached step whose layers are fetched later (to push them) is named again and ends with a
+/// short `#7 DONE 0.2s`: every dependency step sleeps 2 s, so a DONE under `RAN_S` is a hit.
 /// Step numbers restart with every docker build, so a number means the step named last under it;
 /// layercache prefixes the lines of builds that run at once (`api/builder | #7 ...`), and each
 /// prefix is a stream of its own.
@@ -776,8 +782,14 @@ fn deps_outcome(app: &App, output: &str) -> Vec<(usize, usize)> {
         let hit = match text {
             "CACHED" => true,
             t if t.starts_with("extracting sha256:") => true,
-            t if t.starts_with("DONE") || t.starts_with("ERROR") => false,
-            _ => continue,
+            t if t.starts_with("ERROR") => false,
+            t => match t.strip_prefix("DONE ") {
+                Some(secs) => secs
+                    .trim_end_matches('s')
+                    .parse::<f64>()
+                    .is_ok_and(|s| s < RAN_S),
+                None => continue,
+            },
         };
         if let Some(i) = named.remove(&(stream, id)) {
             if hit {
@@ -938,8 +950,10 @@ b/deps-b | #5 DONE 2.0s
 a/deps-a | #5 extracting sha256:0123 0.1s done
 a/deps-a | #5 DONE 0.2s
 #7 CACHED
+#7 [deps-a 1/1] RUN sleep 2 && dd if=/dev/urandom of=/build/deps-a bs=1048576 count=4
+#7 DONE 0.3s
 ";
-        assert_eq!(deps_outcome(diamond, output), vec![(2, 1), (1, 1)]);
+        assert_eq!(deps_outcome(diamond, output), vec![(3, 1), (1, 1)]);
         let run = Run {
             wall_s: 1.0,
             deps: deps_outcome(diamond, output),
