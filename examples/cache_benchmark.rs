@@ -1306,15 +1306,19 @@ fn deps_cached(app: &App, output: &str) -> Vec<Option<bool>> {
 /// (src/report/builder_output.rs reads it the same way). Step numbers restart in every build of
 /// a recipe, so only the lines after that first naming are read; for the per-stage recipes the
 /// first build with the step is its stage's own, which is where the registry cache has to answer.
+///
+/// Where layercache ran builds at once, each of their lines starts with `image/stage | `: the
+/// step's end is looked for among the lines of the same build only (step numbers repeat).
 fn step_cached(output: &str, step: &str) -> Option<bool> {
-    let mut lines = output.lines();
-    let id = lines.by_ref().find_map(|l| {
+    let mut lines = output.lines().map(split_prefix);
+    let (prefix, id) = lines.by_ref().find_map(|(prefix, l)| {
         let (id, rest) = l.split_once(' ')?;
         (id.starts_with('#') && rest.starts_with('[') && rest.contains(step))
-            .then(|| id.to_string())
+            .then(|| (prefix, id.to_string()))
     })?;
     lines
-        .filter_map(|l| l.strip_prefix(id.as_str())?.strip_prefix(' '))
+        .filter(|(p, _)| *p == prefix)
+        .filter_map(|(_, l)| l.strip_prefix(id.as_str())?.strip_prefix(' '))
         .find_map(|rest| match rest {
             "CACHED" => Some(true),
             r if r.starts_with("extracting sha256:") => Some(true),
@@ -1323,12 +1327,25 @@ fn step_cached(output: &str, step: &str) -> Option<bool> {
         })
 }
 
-/// layercache's sum of its docker steps, from `layercache: N steps in X.XXXs of docker`.
+/// A line of layercache's output as (its `image/stage | ` prefix or "", the rest).
+fn split_prefix(line: &str) -> (&str, &str) {
+    match line.split_once(" | ") {
+        Some((prefix, rest)) if !prefix.contains(' ') && !prefix.starts_with('#') => (prefix, rest),
+        _ => ("", line),
+    }
+}
+
+/// The time docker was busy in a layercache run, from its summary line: `layercache: N steps
+/// in X.XXXs of docker`, or where steps ran at once `... of docker (Y.YYYs with steps at
+/// once)`, Y being the time at least one ran.
 fn docker_seconds(output: &str) -> Option<f64> {
     output.lines().rev().find_map(|l| {
         let rest = l.trim().strip_prefix("layercache: ")?;
         let (_, secs) = rest.split_once(" steps in ")?;
-        secs.strip_suffix("s of docker")?.parse().ok()
+        match secs.split_once("s of docker (") {
+            Some((_, busy)) => busy.strip_suffix("s with steps at once)")?.parse().ok(),
+            None => secs.strip_suffix("s of docker")?.parse().ok(),
+        }
     })
 }
 
@@ -1902,6 +1919,19 @@ mod tests {
             deps_cached(DIAMOND, unpacked),
             vec![Some(true), Some(false)]
         );
+        // Two branches built at once by layercache: prefixed lines, step numbers repeating.
+        let at_once = "app/deps-a | #6 [deps-a 2/2] RUN sh deps-a.sh\n\
+                       app/deps-b | #6 [deps-b 2/2] RUN sh deps-b.sh\n\
+                       app/deps-b | #6 DONE 2.1s\napp/deps-a | #6 CACHED\n";
+        assert_eq!(deps_cached(DIAMOND, at_once), vec![Some(true), Some(false)]);
+    }
+
+    #[test]
+    fn docker_time_is_the_busy_time_where_steps_ran_at_once() {
+        let plain = "x\nlayercache: 8 steps in 2.573s of docker\n  ok  1.0s  build\n";
+        assert_eq!(docker_seconds(plain), Some(2.573));
+        let at_once = "layercache: 11 steps in 14.200s of docker (9.800s with steps at once)\n";
+        assert_eq!(docker_seconds(at_once), Some(9.8));
     }
 
     fn build(deps: &[Option<bool>]) -> Build {

@@ -36,6 +36,8 @@ pub struct StepOutcome {
     pub position: usize,
     pub label: String,
     pub status: Status,
+    /// When it started (its first try), for the time docker was busy when steps ran at once.
+    pub started: Instant,
     pub duration: Duration,
     /// What the step printed, stdout and stderr interleaved as they arrived (bounded).
     pub output: Vec<String>,
@@ -51,6 +53,32 @@ pub struct Outcome {
     pub interrupted: Option<i32>,
     /// Docker's words, when a step could not reach the daemon (the run stopped there).
     pub daemon_unreachable: Option<String>,
+}
+
+impl Outcome {
+    /// How long at least one docker command was running: the steps' own time, with the time
+    /// several ran at once counted once.
+    pub fn docker_busy(&self) -> Duration {
+        let mut spans: Vec<(Instant, Instant)> = self
+            .steps
+            .iter()
+            .map(|s| (s.started, s.started + s.duration))
+            .collect();
+        spans.sort();
+        let mut busy = Duration::ZERO;
+        let mut current: Option<(Instant, Instant)> = None;
+        for (start, end) in spans {
+            current = match current {
+                Some((s, e)) if start <= e => Some((s, e.max(end))),
+                Some((s, e)) => {
+                    busy += e - s;
+                    Some((start, end))
+                }
+                None => Some((start, end)),
+            };
+        }
+        busy + current.map_or(Duration::ZERO, |(s, e)| e - s)
+    }
 }
 
 /// Lines kept per step for the summary and report; output beyond this is still streamed.
@@ -524,6 +552,7 @@ fn run_step(step: &Step, log: &mut dyn FnMut(String), interrupts: &Interrupts) -
             position: 0,
             label: step.label(),
             status,
+            started,
             duration: started.elapsed(),
             output,
         };
@@ -701,5 +730,29 @@ mod tests {
         );
         assert_eq!(last_error_line(&["a".into(), "b".into()]), "b");
         assert_eq!(last_error_line(&[]), "");
+    }
+
+    #[test]
+    fn docker_is_busy_once_while_steps_run_at_once() {
+        let t0 = Instant::now();
+        let step = |start_ms: u64, ms: u64| StepOutcome {
+            position: 0,
+            label: String::new(),
+            status: Status::Succeeded,
+            started: t0 + Duration::from_millis(start_ms),
+            duration: Duration::from_millis(ms),
+            output: Vec::new(),
+        };
+        let outcome = |steps| Outcome {
+            steps,
+            ..Outcome::default()
+        };
+        // One after the other: the sum.
+        let one_by_one = outcome(vec![step(0, 100), step(100, 50)]);
+        assert_eq!(one_by_one.docker_busy(), Duration::from_millis(150));
+        // Two branches at once, then a gap, then a push: 0-300, 400-450.
+        let at_once = outcome(vec![step(0, 300), step(50, 100), step(400, 50)]);
+        assert_eq!(at_once.docker_busy(), Duration::from_millis(350));
+        assert_eq!(outcome(Vec::new()).docker_busy(), Duration::ZERO);
     }
 }
