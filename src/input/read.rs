@@ -249,6 +249,20 @@ pub fn secret_vars(images: &[ImageInput], extra: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// The registry hosts the images are pushed to and their caches kept in, each once, in order.
+pub fn registries_of<'a>(images: impl IntoIterator<Item = &'a ImageInput>) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for i in images {
+        for r in [&i.config.image, &i.config.cache_repository] {
+            let host = r.registry().to_string();
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+    }
+    hosts
+}
+
 /// Parses each image's Dockerfile once per set of build args, however many images share it.
 fn read_dockerfiles(
     configs: Vec<ImageConfig>,
