@@ -13,6 +13,6 @@ pub mod reference;
 pub mod spec;
 
 pub use read::{
-    names_input, read_dockerfile, read_inputs, registries_of, secret_vars, ImageInput, InputFiles,
-    Inputs, DEFAULT_SPEC,
+    names_input, read_dockerfile, read_inputs, registries_of, secret_vars, spec_relative,
+    ImageInput, InputFiles, Inputs, DEFAULT_SPEC,
 };
