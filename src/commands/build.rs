@@ -27,7 +27,7 @@ pub fn build(opts: &BuildOptions, env: &Env) -> Result<(), Error> {
         let plan = planning.plan(checked, caps.as_ref(), spec)?;
         return write_stdout(&secrets.mask(&render::sh(&plan, &inputs.source)));
     }
-    let docker_path = docker::find(&spec.docker)?;
+    let docker_path = docker::find(&spec.docker, env.get("PATH").as_deref(), env.working_dir())?;
     let caps = docker::probe(&docker_path, env.is_set("BUILDX_BUILDER"));
     let plan = planning.plan(checked, Some(&caps), spec)?;
     let interrupts = run::Interrupts::install()

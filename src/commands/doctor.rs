@@ -27,6 +27,7 @@ pub fn doctor(opts: &DoctorOptions, env: &Env) -> Result<(), Error> {
         spec_error,
         &opts.ci,
         &lookup,
+        env.working_dir(),
     );
     let checks = doctor::evaluate(&facts);
     let text = match opts.format {

@@ -132,7 +132,7 @@ impl Planning {
 
 /// Probes docker when it is there, for commands that never need it (`plan`, `--dry-run`).
 fn probe_if_present(docker: &str, env: &Env) -> Option<Capabilities> {
-    crate::docker::find(docker)
+    crate::docker::find(docker, env.get("PATH").as_deref(), env.working_dir())
         .ok()
         .map(|p| crate::docker::probe(&p, env.is_set("BUILDX_BUILDER")))
 }
