@@ -159,18 +159,12 @@ pub(super) fn circleci_standalone(header: &str, script: &str, registry: &str) ->
     format!(
         "{header}
 # Set REGISTRY_USER and REGISTRY_PASSWORD in the project's environment variables or a context.
-version: 2.1
-jobs:
-  build:
-    machine:
-      image: {CIRCLECI_MACHINE_IMAGE}
-    steps:
-      - checkout
-{login}      - run:
+{start}{login}      - run:
           name: Build and push (planned by layercache)
           shell: /bin/sh
           command: {run}
 {end}",
+        start = circleci_start(),
         login = circleci_login(&render::quote(registry)),
         run = literal_block(script, 12),
         end = circleci_end(),
