@@ -45,7 +45,7 @@
 //! fastest hand recipe that stays warm (its dependency steps hit in every rebuild and in runs
 //! 2-6 of the chain), in the rebuild and in runs 2-6 of the chain; its rebuild at most 1.3 x
 //! local-warm's; its chain warm in runs 2-6; and its own time beyond the docker steps (including
-//! the engine probe of four docker commands) at most 50 ms in every run.
+//! its probe of the engine) at most 50 ms in every run.
 //!
 //! It prints a report to stdout, writes every raw figure to `target/cache_benchmark-ENGINE.json`
 //! (ENGINE from `LAYERCACHE_ENGINE`), and exits 0 whatever the targets say: it is a benchmark,
@@ -95,10 +95,10 @@ const E2E_LOCK_FILE: &str = "layercache-e2e.lock";
 /// `docker info --format` of layercache's probe (src/docker/probe.rs).
 const INFO_FORMAT: &str = "{{.ServerVersion}}|{{json .DriverStatus}}";
 
-/// The engine probe layercache makes before its first step (src/docker/probe.rs), four commands
-/// started at once. It counts as its overhead; the benchmark also times it alone, to show how
-/// much of the overhead it is.
-const PROBES: [(&str, &[&str]); 4] = [
+/// The four docker commands layercache's probe started at once before issue 11 made it read the
+/// client's files and the daemon's socket instead: timed beside `layercache plan`, in the same
+/// run, to show what the change saves on each engine.
+const PROBES_BEFORE: [(&str, &[&str]); 4] = [
     ("docker --version", &["--version"]),
     ("docker buildx version", &["buildx", "version"]),
     ("docker buildx inspect", &["buildx", "inspect"]),
@@ -483,7 +483,7 @@ fn real_main() -> Result<()> {
         eprintln!("buildx-max is unsupported here: {why}");
     }
     let load_start = load_average();
-    let probes = bench.time_probes();
+    let probes = bench.time_probes(args.apps[0]);
     let mut results = Vec::new();
     for &app in &args.apps {
         let chosen = bench.chosen(app)?;
@@ -783,18 +783,17 @@ fn run(cmd: &mut Command) -> Result<Ran> {
 
 // ------------------------------------------------------------------ the benchmark
 
-/// The engine probe timed on its own: each command alone, and all four at once as layercache
-/// runs them (medians of 5).
+/// The probe timed on its own (medians of 5): `layercache plan` (probe, inputs, plan; no docker
+/// step), and the four docker commands the probe started before issue 11, all at once.
 struct Probes {
-    alone: Vec<(String, f64)>,
-    together_ms: f64,
+    plan_ms: f64,
+    before_ms: f64,
 }
 
 impl Probes {
     fn json(&self) -> Value {
-        json!({"alone": self.alone.iter().map(|(n, ms)| json!({"probe": n, "median_ms": ms}))
-                   .collect::<Vec<_>>(),
-               "together_median_ms": self.together_ms})
+        json!({"layercache_plan_median_ms": self.plan_ms,
+               "four_docker_probes_before_median_ms": self.before_ms})
     }
 }
 
@@ -1148,23 +1147,21 @@ impl Bench {
         cmd
     }
 
-    /// Median wall time of each probe command alone, and of all four started at once (as
-    /// layercache starts them), over five calls each.
-    fn time_probes(&self) -> Probes {
-        let alone = PROBES
-            .iter()
-            .map(|(label, args)| {
-                let times: Vec<f64> = (0..5)
-                    .filter_map(|_| run(&mut self.docker(args)).ok())
-                    .map(|r| r.wall.as_secs_f64() * 1000.0)
-                    .collect();
-                (label.to_string(), median(&times))
+    /// Median wall time of `layercache plan` in the app's folder, and of the four docker
+    /// commands of the probe before issue 11 started at once, over five calls each.
+    fn time_probes(&self, app: &App) -> Probes {
+        let plan: Vec<f64> = (0..5)
+            .filter_map(|_| {
+                let mut cmd = self.layercache_cmd("plan", &self.repo(app, "plan", 0));
+                cmd.args(["--format", "json"])
+                    .current_dir(self.root.join(app.dir));
+                run(&mut cmd).ok().map(|r| r.wall.as_secs_f64() * 1000.0)
             })
             .collect();
         let together: Vec<f64> = (0..5)
             .filter_map(|_| {
                 let started = Instant::now();
-                let children: Vec<_> = PROBES
+                let children: Vec<_> = PROBES_BEFORE
                     .iter()
                     .filter_map(|(_, args)| {
                         self.docker(args)
@@ -1181,8 +1178,8 @@ impl Bench {
             })
             .collect();
         Probes {
-            alone,
-            together_ms: median(&together),
+            plan_ms: median(&plan),
+            before_ms: median(&together),
         }
     }
 }
@@ -1687,32 +1684,20 @@ fn render(
     let overhead: Vec<f64> = results.iter().flat_map(AppResult::overhead_ms).collect();
     if !overhead.is_empty() {
         out += &format!(
-            "\nlayercache overhead (its wall time minus the docker steps it ran, including its engine \
-             probe: {}): median {:.0} ms, max {:.0} ms over {} runs\n",
-            PROBES.map(|(label, _)| label).join(", "),
+            "\nlayercache overhead (its wall time minus the docker steps it ran, its probe of the \
+             engine included): median {:.0} ms, max {:.0} ms over {} runs\n",
             median(&overhead),
             max(&overhead),
             overhead.len()
         );
     }
-    let alone: Vec<String> = probes
-        .alone
-        .iter()
-        .map(|(name, ms)| format!("{name} {ms:.0} ms"))
-        .collect();
     out += &format!(
-        "  the probe timed on its own (medians of 5): {}; all four at once, as layercache runs \
-         them, {:.0} ms{}\n\n",
-        alone.join(", "),
-        probes.together_ms,
-        if overhead.is_empty() {
-            String::new()
-        } else {
-            format!(
-                ", which leaves a median of {:.0} ms for the rest of layercache",
-                (median(&overhead) - probes.together_ms).max(0.0)
-            )
-        }
+        "  the probe on its own (medians of 5): `layercache plan` (probe, inputs, plan; no docker \
+         step) {:.0} ms; the four docker commands the probe started before issue 11 ({}), at \
+         once, {:.0} ms\n\n",
+        probes.plan_ms,
+        PROBES_BEFORE.map(|(label, _)| label).join(", "),
+        probes.before_ms,
     );
     for t in targets(results) {
         out += &t.line(engine);

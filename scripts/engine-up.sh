@@ -750,10 +750,13 @@ if [ "$SUITE" = bookworm ]; then
     # 20.10 and 20.10-tls: Debian's 20.10 client builds through the daemon's built-in BuildKit;
     # the client on PATH (28.2, without buildx) is the legacy one.
     LEGACY_CLIENT=$(command -v docker 2>/dev/null || true)
+    LEGACY_CONFIG=""
     [ -n "$LEGACY_CLIENT" ] || LEGACY_CLIENT="$CLI"
     CANDIDATES=$(buildkit_candidates)
 else
     LEGACY_CLIENT="$E/bin/docker-nobuildx"
+    # layercache finds plugins where the client does: it runs the legacy client with this config.
+    LEGACY_CONFIG="$E/docker-config-plain"
     CANDIDATES="$BASE_CLIENT"
     if "$LEGACY_CLIENT" buildx version >/dev/null 2>&1; then
         die "$LEGACY_CLIENT still finds buildx (a cli-plugins folder outside DOCKER_CONFIG?)"
@@ -788,7 +791,8 @@ export LAYERCACHE_E2E=1
 export LAYERCACHE_E2E_REGISTRY=$REGISTRY
 export LAYERCACHE_E2E_BASE_IMAGE=$BASE_REF
 export LAYERCACHE_E2E_BUILDKIT_DOCKER=$BUILDKIT_CLIENT
-export LAYERCACHE_E2E_LEGACY_DOCKER=$LEGACY_CLIENT"
+export LAYERCACHE_E2E_LEGACY_DOCKER=$LEGACY_CLIENT
+export LAYERCACHE_E2E_LEGACY_DOCKER_CONFIG=$LEGACY_CONFIG"
 printf '%s\n' "$ENV_TEXT" >"$STATE/engine.env.tmp"
 mv "$STATE/engine.env.tmp" "$STATE/engine.env"
 if [ "$FOREIGN" = 1 ]; then echo external >"$STATE/engine.name"; else echo "$ENGINE" >"$STATE/engine.name"; fi

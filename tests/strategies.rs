@@ -286,3 +286,79 @@ fn doctor_names_the_engine_and_its_strategy() {
         .stdout_has("re-exports each stage")
         .run();
 }
+
+/// The probes a run made, as `docker ARGS` lines.
+fn probes(test: Test) -> Vec<String> {
+    let out = test.args(&["plan", "--format", "json"]).success().run();
+    out.all_calls
+        .iter()
+        .filter(|c| c.is_probe())
+        .map(|c| c.line())
+        .collect()
+}
+
+/// A daemon on a unix socket in `dir` that answers one `GET /info` as a 28.5 engine with the
+/// containerd store would, and reports whether it was asked.
+fn fake_daemon(dir: &std::path::Path) -> (String, std::thread::JoinHandle<bool>) {
+    use std::io::{Read, Write};
+    let socket = dir.join("daemon.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let served = std::thread::spawn(move || {
+        let Ok((mut conn, _)) = listener.accept() else {
+            return false;
+        };
+        let mut request = [0u8; 512];
+        let n = conn.read(&mut request).unwrap_or(0);
+        let body = r#"{"ServerVersion":"28.5.2","DriverStatus":[["driver-type","io.containerd.snapshotter.v1"]]}"#;
+        let _ = write!(conn, "HTTP/1.0 200 OK\r\n\r\n{body}");
+        String::from_utf8_lossy(&request[..n]).starts_with("GET /info ")
+    });
+    (format!("unix://{}", socket.display()), served)
+}
+
+/// Issue 11: the probe answers from the client's files and the daemon's socket, and starts
+/// docker only for what they leave open (each docker process cost 20-410 ms on the engines).
+#[test]
+fn the_probe_starts_docker_only_for_what_files_and_socket_leave_open() {
+    // buildx found in the config's cli-plugins, its builder in buildx's files, the daemon on
+    // its socket: no docker process at all, and the socket's answer decides the strategy.
+    let test =
+        Test::new()
+            .dockerfile(MULTI)
+            .spec(SPEC)
+            .engine("20.10.24", "classic", "docker-container");
+    let (host, served) = fake_daemon(test.path());
+    let test = test.env("DOCKER_HOST", &host);
+    assert_eq!(probes(test), Vec::<String>::new());
+    assert!(served.join().unwrap(), "the daemon was not asked GET /info");
+    let test = Test::new()
+        .dockerfile(MULTI)
+        .spec(SPEC)
+        .engine("20.10.24", "classic", "docker");
+    let (host, served) = fake_daemon(test.path());
+    assert_eq!(
+        planned(test.env("DOCKER_HOST", &host)).0,
+        "registry",
+        "the socket said containerd"
+    );
+    assert!(served.join().unwrap());
+    // No daemon socket (these tests' default): `docker info` answers.
+    assert_eq!(
+        probes(multi().engine("28.5.2", "containerd", "docker")),
+        ["info --format {{.ServerVersion}}|{{json .DriverStatus}}"]
+    );
+    // Another docker context: only docker knows its endpoint, so buildx and the daemon are
+    // asked through it.
+    let ctx = probes(
+        multi()
+            .engine("28.5.2", "containerd", "docker")
+            .env("DOCKER_HOST", "")
+            .env("DOCKER_CONTEXT", "remote"),
+    );
+    assert!(ctx.iter().any(|p| p == "buildx inspect"), "{ctx:?}");
+    assert!(ctx.iter().any(|p| p.starts_with("info ")), "{ctx:?}");
+    // No buildx plugin: the client's version decides the builder, so it is asked.
+    let old = probes(multi().buildkit_client());
+    assert!(old.iter().any(|p| p == "--version"), "{old:?}");
+    assert!(!old.iter().any(|p| p.starts_with("buildx")), "{old:?}");
+}

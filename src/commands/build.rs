@@ -28,7 +28,7 @@ pub fn build(opts: &BuildOptions, env: &Env) -> Result<(), Error> {
         return write_stdout(&secrets.mask(&render::sh(&plan, &inputs.source)));
     }
     let docker_path = docker::find(&spec.docker, env.get("PATH").as_deref(), env.working_dir())?;
-    let caps = docker::probe(&docker_path, env.is_set("BUILDX_BUILDER"));
+    let caps = docker::probe(&docker_path, &docker::EngineEnv::from_env(&|k| env.get(k)));
     let plan = planning.plan(checked, Some(&caps), spec)?;
     let interrupts = run::Interrupts::install()
         .map_err(|e| Error::environment(format!("cannot install signal handlers: {e}")))?;

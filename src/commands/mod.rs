@@ -134,7 +134,7 @@ impl Planning {
 fn probe_if_present(docker: &str, env: &Env) -> Option<Capabilities> {
     crate::docker::find(docker, env.get("PATH").as_deref(), env.working_dir())
         .ok()
-        .map(|p| crate::docker::probe(&p, env.is_set("BUILDX_BUILDER")))
+        .map(|p| crate::docker::probe(&p, &crate::docker::EngineEnv::from_env(&|k| env.get(k))))
 }
 
 /// Writes a command's output. A closed pipe (`plan | head`) is not an error: the reader has

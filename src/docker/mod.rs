@@ -5,12 +5,19 @@
 use crate::error::Error;
 use std::path::{Path, PathBuf};
 
+mod buildx_store;
 mod command;
 pub mod config;
+mod daemon_socket;
+mod engine_env;
+mod plugins;
 mod probe;
 
 pub use command::{probe_command, step_command};
-pub use probe::{probe, BuildxBuilder, Capabilities, Daemon, Driver, ImageStore};
+pub use engine_env::EngineEnv;
+pub use probe::{
+    probe, versions, BuildxBuilder, BuildxPlugin, Capabilities, Daemon, Driver, ImageStore,
+};
 
 /// The docker binary's full path, or an environment error saying how to get one: `program`
 /// looked for in `search_path` (PATH, from the environment snapshot), or from `working_dir` when

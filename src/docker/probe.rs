@@ -1,11 +1,16 @@
-//! What the engine can do, asked once per run: the client's version, the buildx plugin and the
-//! builder it would use (with its driver), the daemon's version and its image store. Four docker
-//! commands, all started at once so the probe costs about as much as the slowest of them (the
-//! benchmark's overhead figure includes it). The parsing is pure and tested on output recorded
-//! from real engines (tests/fixtures/engines).
+//! What the engine can do, asked once per run: the buildx plugin and the builder it would use
+//! (with its driver), the daemon's version and image store, and the client's version where it
+//! decides something. Answered from the client's files and the daemon's socket where they
+//! settle it, and by docker itself where they do not (another context, a TCP or TLS daemon,
+//! `buildx use --default`): issue 11's overhead budget is 50 ms, and each docker process the
+//! probe used to start cost 20-410 ms on these machines. The parsing is pure and tested on
+//! output recorded from real engines (tests/fixtures/engines).
 
+use super::buildx_store::{self, Lookup};
 use super::command::probe_command;
-use std::path::Path;
+use super::engine_env::EngineEnv;
+use super::{daemon_socket, plugins};
+use std::path::{Path, PathBuf};
 use std::process::Child;
 
 /// What the docker client and engine on this machine offer. Everything is optional: a probe
@@ -13,12 +18,13 @@ use std::process::Child;
 /// it knows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Capabilities {
-    /// The client's version as it prints it, e.g. `28.2.2`.
+    /// The client's version as it prints it, e.g. `28.2.2`: asked where there is no buildx
+    /// (it decides the builder then) and by `doctor`.
     pub client: Option<String>,
     /// Client version, e.g. (28, 2).
     pub client_version: Option<(u32, u32)>,
-    /// The buildx plugin's version (`0.29.1+ds1`), or `None` without buildx.
-    pub buildx: Option<String>,
+    /// The buildx plugin, or `None` without buildx.
+    pub buildx: Option<BuildxPlugin>,
     /// The builder `docker buildx build` uses (buildx's current one, or `BUILDX_BUILDER`).
     pub builder: Option<BuildxBuilder>,
     /// `BUILDX_BUILDER` was set: plain `docker build` goes to that builder too. Without it,
@@ -26,6 +32,25 @@ pub struct Capabilities {
     pub buildx_builder_env: bool,
     /// The daemon, when it answered.
     pub daemon: Option<Daemon>,
+}
+
+/// The buildx plugin: the file the client runs, and its version where it was asked (`doctor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildxPlugin {
+    pub path: PathBuf,
+    /// As `docker buildx version` prints it, e.g. `0.29.1+ds1`.
+    pub version: Option<String>,
+}
+
+#[cfg(test)]
+impl BuildxPlugin {
+    /// Where Debian's docker-buildx installs it: a plugin found, for the planner's tests.
+    pub fn debian() -> BuildxPlugin {
+        BuildxPlugin {
+            path: "/usr/libexec/docker/cli-plugins/docker-buildx".into(),
+            version: None,
+        }
+    }
 }
 
 /// A buildx builder, as `docker buildx inspect` describes it.
@@ -104,29 +129,71 @@ impl ImageStore {
 /// The `docker info` template: the server's version, then its storage driver status as JSON.
 const INFO_FORMAT: &str = "{{.ServerVersion}}|{{json .DriverStatus}}";
 
-/// Asks the client and the engine, all four questions at once. `buildx_builder_env` is whether
-/// `BUILDX_BUILDER` is set (the probes inherit it, so `buildx inspect` already honours it).
-pub fn probe(docker: &Path, buildx_builder_env: bool) -> Capabilities {
+/// Asks the client's files and the daemon's socket, and docker only what they leave open; what
+/// is asked of docker is started at once, so it costs about as much as the slowest answer.
+pub fn probe(docker: &Path, env: &EngineEnv) -> Capabilities {
+    let socket = env.unix_socket().map(Path::to_path_buf);
+    let from_socket = socket.map(|s| std::thread::spawn(move || daemon_socket::info(&s)));
+    let buildx = plugins::find(env, "buildx").map(|path| BuildxPlugin {
+        path,
+        version: None,
+    });
+    let lookup = buildx.as_ref().map(|_| buildx_store::current_builder(env));
     let start = |args: &[&str]| probe_command(docker, args).spawn().ok();
-    let version = start(&["--version"]);
-    let buildx = start(&["buildx", "version"]);
-    let inspect = start(&["buildx", "inspect"]);
-    let info = start(&["info", "--format", INFO_FORMAT]);
-    let text = |child: Option<Child>| {
-        child
-            .and_then(|c| c.wait_with_output().ok())
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    // Without buildx the client's version decides the builder: clients before 23.0 build with
+    // BuildKit from DOCKER_BUILDKIT=1, later ones refuse to.
+    let version = buildx.is_none().then(|| start(&["--version"])).flatten();
+    let inspect = matches!(lookup, Some(Lookup::Unknown))
+        .then(|| start(&["buildx", "inspect"]))
+        .flatten();
+    let daemon = match from_socket.and_then(|t| t.join().ok()).flatten() {
+        Some(daemon) => Some(daemon),
+        None => output(start(&["info", "--format", INFO_FORMAT])).and_then(|t| parse_info(&t)),
     };
-    let version = text(version);
+    let builder = match lookup {
+        Some(Lookup::Found(builder)) => Some(builder),
+        Some(Lookup::Unknown) => output(inspect).and_then(|t| parse_buildx_inspect(&t)),
+        None => None,
+    };
+    let version = output(version);
     Capabilities {
         client: version.as_deref().map(client_version_text),
         client_version: version.as_deref().and_then(parse_version),
-        buildx: text(buildx).as_deref().and_then(parse_buildx_version),
-        builder: text(inspect).as_deref().and_then(parse_buildx_inspect),
-        buildx_builder_env,
-        daemon: text(info).as_deref().and_then(parse_info),
+        buildx,
+        builder,
+        buildx_builder_env: env.buildx_builder.is_some(),
+        daemon,
     }
+}
+
+/// What `doctor` shows besides: the client's version and buildx's, asked of docker.
+pub fn versions(docker: &Path, caps: &mut Capabilities) {
+    let start = |args: &[&str]| probe_command(docker, args).spawn().ok();
+    let client = caps
+        .client
+        .is_none()
+        .then(|| start(&["--version"]))
+        .flatten();
+    let buildx = caps
+        .buildx
+        .is_some()
+        .then(|| start(&["buildx", "version"]))
+        .flatten();
+    if let Some(text) = output(client) {
+        caps.client = Some(client_version_text(&text));
+        caps.client_version = parse_version(&text);
+    }
+    if let Some(plugin) = caps.buildx.as_mut() {
+        plugin.version = output(buildx).as_deref().and_then(parse_buildx_version);
+    }
+}
+
+/// The stdout of a probe that ran and succeeded.
+fn output(child: Option<Child>) -> Option<String> {
+    child
+        .and_then(|c| c.wait_with_output().ok())
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
 }
 
 /// `Docker version 28.2.2, build e6534b4` -> `28.2.2`.
@@ -178,24 +245,33 @@ pub fn parse_buildx_inspect(text: &str) -> Option<BuildxBuilder> {
 /// `28.5.2+dfsg4|[["driver-type","io.containerd.snapshotter.v1"]]` -> the daemon.
 pub fn parse_info(text: &str) -> Option<Daemon> {
     let (version, status) = text.trim().split_once('|')?;
+    let status = serde_json::from_str(status).unwrap_or_default();
+    daemon_from(version, &status)
+}
+
+/// The daemon from `/info`'s `ServerVersion` and `DriverStatus` (pairs of strings).
+pub fn daemon_from(version: &str, driver_status: &serde_json::Value) -> Option<Daemon> {
     if version.is_empty() {
         return None;
     }
     Some(Daemon {
         version: version.to_string(),
         version_number: parse_version(version),
-        store: store_of(status),
+        store: store_of(driver_status),
     })
 }
 
 /// The containerd image store reports `driver-type: io.containerd.snapshotter.v1` among its
 /// driver status pairs; the classic graph drivers never do.
-fn store_of(driver_status: &str) -> ImageStore {
-    let pairs: Vec<Vec<String>> = serde_json::from_str(driver_status).unwrap_or_default();
+fn store_of(driver_status: &serde_json::Value) -> ImageStore {
+    let pairs = driver_status
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let containerd = pairs.iter().any(|pair| {
-        pair.first().is_some_and(|k| k == "driver-type")
-            && pair
-                .get(1)
+        pair[0].as_str() == Some("driver-type")
+            && pair[1]
+                .as_str()
                 .is_some_and(|v| v.starts_with("io.containerd.snapshotter"))
     });
     if containerd {

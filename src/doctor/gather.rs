@@ -2,7 +2,7 @@
 //! config's credentials).
 
 use super::{Facts, RegistryFacts, Server};
-use crate::docker::{self, probe_command};
+use crate::docker::{self, probe_command, Capabilities};
 use crate::input::ci::{CiContext, Platform};
 use crate::input::reference::is_loopback_registry;
 use crate::plan::BuilderChoice;
@@ -27,7 +27,7 @@ pub fn gather(
         docker::find(program, env("PATH").as_deref(), working_dir).map_err(|e| e.to_string());
     let (caps, server, docker_context) = match &docker {
         Ok(path) => (
-            Some(docker::probe(path, env("BUILDX_BUILDER").is_some())),
+            Some(doctor_probe(path, env)),
             server(path),
             output(path, &["context", "show"]).map(|s| s.trim().to_string()),
         ),
@@ -149,4 +149,11 @@ pub(super) fn credentials(host: &str, env: &dyn Fn(&str) -> Option<String>) -> O
     config["credsStore"]
         .as_str()
         .map(|store| format!("the credential store `{store}` ({})", path.display()))
+}
+
+/// What `build` would find, and the versions of the client and of buildx besides.
+fn doctor_probe(docker: &Path, env: &dyn Fn(&str) -> Option<String>) -> Capabilities {
+    let mut caps = docker::probe(docker, &docker::EngineEnv::from_env(env));
+    docker::versions(docker, &mut caps);
+    caps
 }

@@ -4,7 +4,7 @@
 //! [`evaluate`] turns those facts into checks, each ok / warn / fail with a one-line fix. Tests
 //! state facts by hand.
 
-use crate::docker::Capabilities;
+use crate::docker::{BuildxPlugin, Capabilities};
 use crate::input::reference::is_loopback_registry;
 use crate::plan::builder::{self, Builder, BuilderChoice};
 use crate::plan::strategy::{self, StrategyChoice};
@@ -155,9 +155,10 @@ pub fn evaluate(f: &Facts) -> Vec<Check> {
 fn buildx_check(caps: &Capabilities) -> Check {
     let message = match (&caps.buildx, &caps.builder) {
         (None, _) => "no buildx plugin".to_string(),
-        (Some(v), None) => format!("buildx {v}; `docker buildx inspect` found no builder"),
-        (Some(v), Some(b)) => format!(
-            "buildx {v}; builder `{}`, driver {}{}",
+        (Some(p), None) => format!("{}; `docker buildx inspect` found no builder", plugin(p)),
+        (Some(p), Some(b)) => format!(
+            "{}; builder `{}`, driver {}{}",
+            plugin(p),
             b.name,
             b.driver.name(),
             if caps.buildx_builder_env {
@@ -168,6 +169,17 @@ fn buildx_check(caps: &Capabilities) -> Check {
         ),
     };
     check("buildx", Level::Ok, message, None)
+}
+
+/// `buildx 0.29.1+ds1`, or where it is when `docker buildx version` did not answer.
+fn plugin(p: &BuildxPlugin) -> String {
+    match &p.version {
+        Some(v) => format!("buildx {v}"),
+        None => format!(
+            "buildx at {} (`docker buildx version` failed)",
+            p.path.display()
+        ),
+    }
 }
 
 /// Whether `platforms:` / `--platform a,b` can build one multi-platform image here. Not a

@@ -88,7 +88,7 @@ mod tests {
         let with_buildx = Capabilities {
             client: None,
             client_version: Some((28, 2)),
-            buildx: Some("0.29.1".into()),
+            buildx: Some(crate::docker::BuildxPlugin::debian()),
             ..Capabilities::default()
         };
         assert_eq!(

@@ -599,7 +599,7 @@ mod tests {
         let caps = |nodes| Capabilities {
             client: Some("28.2.2".into()),
             client_version: Some((28, 2)),
-            buildx: Some("0.29.1".into()),
+            buildx: Some(crate::docker::BuildxPlugin::debian()),
             builder: Some(BuildxBuilder {
                 name: "ci".into(),
                 driver: Driver::Kubernetes,

@@ -351,7 +351,9 @@ mod tests {
         Capabilities {
             client: Some("28.2.2".into()),
             client_version: Some((28, 2)),
-            buildx: driver.as_ref().map(|_| "0.29.1".to_string()),
+            buildx: driver
+                .as_ref()
+                .map(|_| crate::docker::BuildxPlugin::debian()),
             builder: driver.map(|driver| BuildxBuilder {
                 name: "default".into(),
                 driver,

@@ -310,6 +310,12 @@ impl Project {
     pub fn layercache(&self, args: &[&str]) -> Run {
         let mut cmd = assert_cmd::Command::cargo_bin("layercache").expect("the layercache binary");
         cmd.args(args);
+        // The legacy client of the newer set-ups is the same binary with a docker config that
+        // has no cli-plugins (scripts/engine-up.sh): layercache, which finds plugins where the
+        // client does, runs with that config too, as on a machine without buildx.
+        if let Some(config) = legacy_config_for(args) {
+            cmd.env("DOCKER_CONFIG", config);
+        }
         run(&format!("layercache {}", args.join(" ")), cmd, &self.path())
     }
 
@@ -381,6 +387,17 @@ impl Run {
 
 /// A generous bound: a wedged docker should fail the test, not hang CI.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// `LAYERCACHE_E2E_LEGACY_DOCKER_CONFIG` when `args` name the legacy client with `--docker`.
+fn legacy_config_for(args: &[&str]) -> Option<String> {
+    let legacy = std::env::var("LAYERCACHE_E2E_LEGACY_DOCKER").ok()?;
+    let config = std::env::var("LAYERCACHE_E2E_LEGACY_DOCKER_CONFIG")
+        .ok()
+        .filter(|c| !c.is_empty())?;
+    args.windows(2)
+        .any(|w| w[0] == "--docker" && w[1] == legacy)
+        .then_some(config)
+}
 
 fn run(what: &str, mut cmd: assert_cmd::Command, dir: &Path) -> Run {
     cmd.current_dir(dir)

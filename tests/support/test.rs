@@ -345,6 +345,18 @@ impl Test {
             .env("LAYERCACHE_RETRY_DELAY", "0")
             // The docker config of the test, not the machine's (logins before the run).
             .env("DOCKER_CONFIG", self.dir.path().join(".docker"))
+            // No daemon socket: the probe asks the fake's `docker info` (the machine's daemon,
+            // if any, stays out of these tests).
+            .env(
+                "DOCKER_HOST",
+                format!(
+                    "unix://{}",
+                    self.dir.path().join("no-daemon.sock").display()
+                ),
+            )
+            .env_remove("DOCKER_CONTEXT")
+            .env_remove("BUILDX_BUILDER")
+            .env_remove("BUILDX_CONFIG")
             .env_remove("LAYERCACHE_DOCKER")
             .env_remove("LAYERCACHE_FILE")
             .env_remove("LAYERCACHE_BUILDER")
@@ -362,6 +374,50 @@ impl Test {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        self.install_buildx();
+    }
+
+    /// The test's value of an environment variable it sets.
+    fn env_value(&self, key: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The files the probe reads where the fake docker has buildx (`FAKE_DOCKER_BUILDX=1`): the
+    /// plugin in the test's docker config, and for a builder that is not the docker driver,
+    /// buildx's `current` and `instances/<name>` as `docker buildx create --use` writes them.
+    fn install_buildx(&self) {
+        if self.env_value("FAKE_DOCKER_BUILDX") != Some("1") {
+            return;
+        }
+        let config = self.dir.path().join(".docker");
+        let plugin = config.join("cli-plugins/docker-buildx");
+        std::fs::create_dir_all(plugin.parent().unwrap()).expect("mkdir");
+        std::fs::write(&plugin, "#!/bin/sh\nexit 1\n").expect("write plugin");
+        let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        std::fs::set_permissions(&plugin, executable).expect("chmod plugin");
+        let driver = self.env_value("FAKE_DOCKER_DRIVER").unwrap_or("docker");
+        if driver == "docker" {
+            return;
+        }
+        let name = self.env_value("BUILDX_BUILDER").unwrap_or("fake-builder");
+        let host = format!(
+            "unix://{}",
+            self.dir.path().join("no-daemon.sock").display()
+        );
+        let host = self.env_value("DOCKER_HOST").unwrap_or(&host);
+        let buildx = config.join("buildx");
+        std::fs::create_dir_all(buildx.join("instances")).expect("mkdir");
+        let current = format!(r#"{{"Key":"{host}","Name":"{name}","Global":false}}"#);
+        std::fs::write(buildx.join("current"), current).expect("write current");
+        let instance = format!(
+            r#"{{"Name":"{name}","Driver":"{driver}","Nodes":[{{"Name":"{name}0","Endpoint":"{host}"}}]}}"#
+        );
+        std::fs::write(buildx.join("instances").join(name.to_lowercase()), instance)
+            .expect("write instance");
     }
 
     /// Runs layercache with the arguments given, and checks the expectations.
