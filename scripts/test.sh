@@ -16,6 +16,9 @@ cd "$(dirname "$0")/.."
 # The schema checks (tests/ci_config.rs, schema.rs, github_action.rs, gitlab_component.rs), and
 # jq, which the GitHub Action's steps use (GitHub's runners have it; tests/github_action.rs).
 command -v check-jsonschema >/dev/null || python3 -m pip install --quiet check-jsonschema
+# Microsoft's SARIF validator, for `lint --format sarif` (tests/lint.rs): npm's package ships
+# its program for Linux, macOS and Windows.
+command -v sarif-multitool >/dev/null || npm install --global --no-audit --no-fund --loglevel=error @microsoft/sarif-multitool
 # The action's scripts are checked by shellcheck (tests/github_action.rs).
 for tool in jq shellcheck; do
     command -v "$tool" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$tool" >/dev/null; } || true

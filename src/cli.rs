@@ -19,6 +19,7 @@ Examples:
   layercache plan --format json           the stages, targets and steps, for tools
   layercache doctor                       can this machine build with a registry cache?
   layercache lint --format gitlab         cache-hygiene findings as a GitLab Code Quality report
+  layercache lint --format sarif          ... as SARIF, for GitHub code scanning
   layercache ci github > .github/workflows/layercache.yml
                                           a CI job that installs layercache and builds the spec
   layercache init                         a starter layercache.yml for ./Dockerfile
@@ -210,6 +211,8 @@ pub enum LintFormat {
     Json,
     /// A GitLab Code Quality report (artifacts:reports:codequality)
     Gitlab,
+    /// A SARIF 2.1.0 log, for GitHub code scanning (github/codeql-action/upload-sarif)
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -3,6 +3,8 @@
 
 use crate::support::{Output, Test};
 use serde_json::Value;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 /// Manifests first, install, then the sources; named stages; pinned bases.
 const CLEAN: &str =
@@ -234,4 +236,448 @@ fn build_leaves_unnamed_stages_to_the_planner() {
         .stderr_lacks("LC006")
         .stderr_has("has no name")
         .run();
+}
+
+// ----- SARIF (issue 15), checked by Microsoft's SARIF validator
+
+/// The SARIF log on stdout.
+fn sarif(out: &Output) -> Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", out.stdout))
+}
+
+/// Microsoft's SARIF validator: the program in npm's @microsoft/sarif-multitool (scripts/test.sh
+/// installs it), found beside its `sarif-multitool` command. That command is a node wrapper
+/// that runs the program through a shell, which would split the `;` lists `validate` takes, so
+/// the program is run directly. Missing: under CI a failure, elsewhere a printed skip.
+fn sarif_validator() -> Option<PathBuf> {
+    let platform = if cfg!(target_os = "macos") {
+        "darwin"
+    } else {
+        "linux"
+    };
+    let found = which::which("sarif-multitool")
+        .ok()
+        .and_then(|wrapper| std::fs::canonicalize(wrapper).ok())
+        .and_then(|wrapper| {
+            let package = wrapper.parent()?.to_path_buf();
+            let native = format!("sarif-multitool-{platform}/Sarif.Multitool");
+            // Nested under the wrapper's package, or beside it when npm hoisted it.
+            [
+                package.join("node_modules/@microsoft").join(&native),
+                package.parent()?.join(&native),
+            ]
+            .into_iter()
+            .find(|p| p.is_file())
+        });
+    if found.is_none() {
+        let hint = "scripts/test.sh installs it: npm install -g @microsoft/sarif-multitool";
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "Microsoft's SARIF validator is missing, and under CI it must run\n  hint: {hint}"
+            );
+        }
+        eprintln!("skipped: the SARIF validator is not installed, SARIF not validated ({hint})");
+    }
+    found
+}
+
+/// One thing the validator says of a file.
+#[derive(Debug)]
+struct Complaint {
+    /// The file's URI, as the validator names it.
+    file: String,
+    rule: String,
+    /// `error`, `warning` or `note`.
+    level: String,
+    /// The validator's line for it (`file(line,col): level RULE: text`).
+    text: String,
+}
+
+impl Complaint {
+    fn serious(&self) -> bool {
+        self.level == "error" || self.level == "warning"
+    }
+
+    fn about(&self, file: &Path) -> bool {
+        self.file
+            .ends_with(&*file.file_name().unwrap().to_string_lossy())
+    }
+}
+
+/// What the validator says of the files, in one run: every complaint of SARIF's rules and
+/// GitHub's, notes included, read from its own SARIF log (its exit status is 0 whatever it
+/// finds). `None` when it is missing outside CI.
+fn validate_sarif(files: &[PathBuf]) -> Option<Vec<Complaint>> {
+    let validator = sarif_validator()?;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("validation.sarif");
+    let out = std::process::Command::new(&validator)
+        .arg("validate")
+        .args(["--level", "Error;Warning;Note"])
+        // SARIF's own rules and GitHub's (what code scanning requires).
+        .args(["--rule-kind", "Sarif;Gh"])
+        .args(["--log", "ForceOverwrite"])
+        .arg("--output")
+        .arg(&log)
+        .args(files)
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", validator.display()));
+    let console = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "the validator failed:\n{console}");
+    let text = std::fs::read_to_string(&log)
+        .unwrap_or_else(|e| panic!("the validator wrote no log ({e}):\n{console}"));
+    let log: Value = serde_json::from_str(&text).expect("the validator's log is JSON");
+    let results = log["runs"][0]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let complaints = results
+        .iter()
+        .map(|r| {
+            let file = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let rule = r["ruleId"].as_str().unwrap_or_default().to_string();
+            let level = r["level"].as_str().unwrap_or("warning").to_string();
+            // The log has the message as an id and arguments; the console has its text.
+            let name = Path::new(&file)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            let text = console
+                .lines()
+                .find(|l| {
+                    l.contains(&format!(" {level} {rule}: "))
+                        && name.as_ref().is_some_and(|n| l.contains(n.as_str()))
+                })
+                .unwrap_or_default()
+                .to_string();
+            Complaint {
+                file,
+                rule,
+                level,
+                text,
+            }
+        })
+        .collect();
+    Some(complaints)
+}
+
+#[test]
+fn sarif_exits_as_the_other_formats_do() {
+    let out = Test::new()
+        .dockerfile(BROAD_COPY)
+        .args(&["lint", "--format", "sarif"])
+        .status(1)
+        .stderr_has("1 finding at or above --fail-level warning")
+        .run();
+    let log = sarif(&out);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{}", out.stdout);
+    assert_eq!(results[0]["ruleId"], "LC001");
+    let location = &results[0]["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "Dockerfile");
+    assert_eq!(location["region"]["startLine"], 4);
+    assert_eq!(location["region"]["snippet"]["text"], "RUN npm ci");
+
+    Test::new()
+        .dockerfile(BROAD_COPY)
+        .args(&["lint", "--format", "sarif", "--fail-level", "error"])
+        .success()
+        .stdout_has("\"ruleId\": \"LC001\"")
+        .run();
+
+    // A clean Dockerfile: every rule described, no result.
+    let clean = Test::new()
+        .dockerfile(CLEAN)
+        .args(&["lint", "--format", "sarif"])
+        .success()
+        .run();
+    let log = sarif(&clean);
+    assert_eq!(log["runs"][0]["results"], serde_json::json!([]));
+    assert_eq!(
+        log["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
+}
+
+#[test]
+fn sarif_names_the_spec_dockerfiles_from_the_working_directory() {
+    let t = Test::new()
+        .file("app/Dockerfile.app", SECRET)
+        .spec("image: localhost:5000/team/app\ndockerfile: app/Dockerfile.app\ncontext: app\n");
+    let out = t
+        .clone()
+        .args(&["lint", "--format", "sarif"])
+        .status(1)
+        .run();
+    let log = sarif(&out);
+    let location = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "app/Dockerfile.app");
+    assert_eq!(location["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    let root = log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cwd = std::fs::canonicalize(t.path()).unwrap();
+    assert!(
+        root.starts_with("file:///") && root.ends_with('/'),
+        "{root}"
+    );
+    // The same folder, however the temporary folder's path is spelled.
+    assert!(
+        root.trim_end_matches('/')
+            .ends_with(&*cwd.file_name().unwrap().to_string_lossy()),
+        "{root} is not {}",
+        cwd.display()
+    );
+
+    // A Dockerfile outside the working directory: an absolute file URI.
+    let outside = tempfile::tempdir().unwrap();
+    let path = outside.path().join("Dockerfile");
+    std::fs::write(&path, SECRET).unwrap();
+    let out = t
+        .args(&["lint", "--format", "sarif", path.to_str().unwrap()])
+        .status(1)
+        .run();
+    let location = &sarif(&out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(
+        location["artifactLocation"],
+        serde_json::json!({"uri": format!("file://{}", path.display())})
+    );
+}
+
+/// Every Dockerfile of the corpus (tests/fixtures/dockerfiles: Docker's, official images',
+/// applications'), linted as SARIF from the folder holding it, passes Microsoft's validator
+/// with SARIF's and GitHub's rules: no error or warning, only notes.
+#[test]
+fn sarif_of_the_corpus_passes_the_sarif_validator() {
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dockerfiles");
+    let mut names: Vec<String> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".md"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 60, "{names:?}");
+    let mut t = Test::new();
+    for name in &names {
+        t = t.file(
+            &format!("corpus/{name}"),
+            std::fs::read(corpus.join(name)).unwrap(),
+        );
+    }
+    let logs = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut clean = None;
+    let mut results = 0;
+    let mut rules = HashSet::new();
+    for name in &names {
+        let file = format!("corpus/{name}");
+        let out = t
+            .clone()
+            .args(&["lint", "--format", "sarif", "--fail-level", "none", &file])
+            .success()
+            .run();
+        let log = sarif(&out);
+        let text = std::fs::read_to_string(t.path().join(&file)).unwrap_or_default();
+        for result in log["runs"][0]["results"].as_array().unwrap() {
+            results += 1;
+            rules.insert(result["ruleId"].as_str().unwrap().to_string());
+            let location = &result["locations"][0]["physicalLocation"];
+            assert_eq!(location["artifactLocation"]["uri"], file.as_str());
+            let line = location["region"]["startLine"].as_u64().unwrap() as usize;
+            if let Some(snippet) = location["region"]["snippet"]["text"].as_str() {
+                let actual = text.split('\n').nth(line - 1).unwrap();
+                assert_eq!(
+                    snippet,
+                    actual.trim_end_matches('\r').trim_start_matches('\u{feff}')
+                );
+            }
+        }
+        // The validator takes a quarter of a second per file: the logs with results, and
+        // one without (they differ only in the file names), are validated.
+        let has_results = log["runs"][0]["results"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty());
+        if has_results || clean.is_none() {
+            let path = logs.path().join(format!("{name}.sarif"));
+            std::fs::write(&path, &out.stdout).unwrap();
+            if !has_results {
+                clean = Some(path.clone());
+            }
+            files.push(path);
+        }
+    }
+    // The corpus has findings of most rules (LC002 needs a context folder's contents).
+    assert!(results >= 30, "{results} results");
+    assert!(rules.len() >= 7, "{rules:?}");
+
+    let Some(complaints) = validate_sarif(&files) else {
+        return;
+    };
+    assert!(
+        clean.is_some(),
+        "the corpus has a Dockerfile without findings"
+    );
+    let serious: Vec<&Complaint> = complaints.iter().filter(|c| c.serious()).collect();
+    assert!(
+        serious.is_empty(),
+        "the SARIF validator rejects the output:\n{serious:#?}"
+    );
+    let mut notes: Vec<&str> = complaints.iter().map(|c| c.rule.as_str()).collect();
+    notes.sort_unstable();
+    notes.dedup();
+    eprintln!(
+        "SARIF validator: {} files, {results} results, no error or warning; {} notes ({})",
+        files.len(),
+        complaints.len(),
+        notes.join(", ")
+    );
+}
+
+/// A change to a SARIF log that makes it invalid.
+type Breakage = fn(&mut Value);
+
+/// The validator does fail what it should: each breakage of a real log is an error.
+#[test]
+fn the_sarif_validator_rejects_broken_logs() {
+    let out = Test::new()
+        .dockerfile(&format!("{BROAD_COPY}ENV NPM_TOKEN=x\n"))
+        .args(&["lint", "--format", "sarif"])
+        .status(1)
+        .run();
+    let good = sarif(&out);
+    // Each: a name, what is broken, and the validator's rule that must say so.
+    let broken: [(&str, Breakage, &str); 5] = [
+        (
+            "line-0",
+            |l| {
+                l["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+                    ["startLine"] = 0.into()
+            },
+            "JSON1008",
+        ),
+        (
+            "no-locations",
+            |l| {
+                l["runs"][0]["results"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("locations");
+            },
+            "GH1015",
+        ),
+        (
+            "rule-index",
+            |l| l["runs"][0]["results"][0]["ruleIndex"] = 42.into(),
+            "SARIF1009",
+        ),
+        ("version", |l| l["version"] = "2.0.0".into(), "JSON1019"),
+        (
+            "absolute-with-base",
+            |l| {
+                l["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+                    ["uri"] = "file:///abs/Dockerfile".into()
+            },
+            "SARIF1004",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let good_path = dir.path().join("good.sarif");
+    std::fs::write(&good_path, &out.stdout).unwrap();
+    let mut files = vec![good_path.clone()];
+    for (name, breakage, _) in &broken {
+        let mut log = good.clone();
+        breakage(&mut log);
+        let path = dir.path().join(format!("{name}.sarif"));
+        std::fs::write(&path, serde_json::to_string_pretty(&log).unwrap()).unwrap();
+        files.push(path);
+    }
+    // Not JSON at all.
+    let truncated = dir.path().join("truncated.sarif");
+    std::fs::write(&truncated, &out.stdout[..out.stdout.len() / 2]).unwrap();
+    files.push(truncated);
+
+    let Some(complaints) = validate_sarif(&files) else {
+        return;
+    };
+    let of =
+        |file: &Path| -> Vec<&Complaint> { complaints.iter().filter(|c| c.about(file)).collect() };
+    assert!(
+        of(&good_path).iter().all(|c| !c.serious()),
+        "{:#?}",
+        of(&good_path)
+    );
+    let expected = broken
+        .iter()
+        .map(|(name, _, rule)| (format!("{name}.sarif"), *rule))
+        .chain([("truncated.sarif".to_string(), "JSON0001")]);
+    for (name, rule) in expected {
+        let said = of(&dir.path().join(&name));
+        assert!(
+            said.iter().any(|c| c.rule == rule && c.level == "error"),
+            "{name}: no {rule} error in {said:#?}"
+        );
+        eprintln!(
+            "{name}: {}",
+            said.iter()
+                .filter(|c| c.serious())
+                .map(|c| c.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        );
+    }
+}
+
+/// The README's code scanning example is a valid GitHub workflow (check-jsonschema's copy of
+/// its schema) that uploads the log `lint --format sarif` writes, even when lint fails.
+#[test]
+fn the_readme_code_scanning_example_is_a_valid_workflow() {
+    let readme = include_str!("../README.md");
+    let block = readme
+        .split("```yaml\n")
+        .skip(1)
+        .filter_map(|b| b.split("\n```").next())
+        .find(|b| b.contains("upload-sarif"))
+        .expect("the README has a code scanning example");
+    let workflow: serde_yaml::Value = serde_yaml::from_str(block).expect("YAML");
+    let steps = workflow["jobs"]["lint"]["steps"]
+        .as_sequence()
+        .expect("steps");
+    let lint = steps
+        .iter()
+        .find_map(|s| {
+            s["run"]
+                .as_str()
+                .filter(|r| r.starts_with("layercache lint"))
+        })
+        .expect("a lint step");
+    let upload = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))
+        })
+        .expect("an upload step");
+    let file = upload["with"]["sarif_file"].as_str().unwrap();
+    assert_eq!(lint, format!("layercache lint --format sarif > {file}"));
+    assert_eq!(upload["if"].as_str(), Some("always()"));
+    assert_eq!(
+        workflow["permissions"]["security-events"].as_str(),
+        Some("write")
+    );
+    crate::ci_config::validate(
+        "github",
+        &[("code-scanning".to_string(), block.to_string())],
+    );
 }

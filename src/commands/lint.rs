@@ -30,6 +30,11 @@ pub fn lint(opts: &LintOptions, env: &Env) -> Result<(), Error> {
         LintFormat::Human => lint::human(&reports),
         LintFormat::Json => pretty(lint::json(&reports)),
         LintFormat::Gitlab => pretty(lint::gitlab(&reports)),
+        LintFormat::Sarif => pretty(lint::sarif(
+            &reports,
+            &lint::sarif_root(env.working_dir())?,
+            &lint::sources(&reports),
+        )),
     };
     write_stdout(&text)?;
     lint::check_fail_level(&reports, opts.fail_level)

@@ -2,6 +2,18 @@
 
 use super::*;
 
+/// LC004 described, for reports that list their rules (SARIF's `tool.driver.rules`).
+pub(super) const ADD_URL: RuleInfo = RuleInfo {
+    name: "AddUrlWithoutChecksum",
+    summary: "`ADD` of an http(s) URL without `--checksum`.",
+    description: "`ADD <url>` without `--checksum` fetches the file again on every build and \
+                  nothing pins what the server returns, so the layers after it depend on the \
+                  server rather than on the Dockerfile. Git sources (`https://host/repo.git#ref`) \
+                  are not reported: their cache key is the commit the ref resolves to.",
+    help: "Pin the content: `ADD --checksum=sha256:<digest> <url> <dest>`, or download it in a \
+           `RUN` and check it with `sha256sum -c`.",
+};
+
 pub(super) fn add_url(stage: &Stage, findings: &mut Vec<Finding>) {
     for (at, ins) in stage.instructions.iter().enumerate() {
         if ins.keyword != "ADD" || has_flag(ins, "checksum") {

@@ -2,6 +2,17 @@
 
 use super::*;
 
+/// LC003 described, for reports that list their rules (SARIF's `tool.driver.rules`).
+pub(super) const APT_UPDATE_APART: RuleInfo = RuleInfo {
+    name: "AptUpdateApart",
+    summary: "`apt-get update` runs in a different RUN from its `apt-get install`.",
+    description: "`apt-get update` runs in a `RUN` of its own, before the `RUN` with the `apt-get \
+                  install`. Its layer is cached with a package index that grows stale, so a \
+                  changed install list can ask for versions the mirrors no longer have.",
+    help: "Run both in one `RUN`: `apt-get update && apt-get install -y ... && rm -rf \
+           /var/lib/apt/lists/*`.",
+};
+
 pub(super) fn apt_update_apart(stage: &Stage, findings: &mut Vec<Finding>) {
     let mut pending_update: Option<usize> = None;
     for ins in stage.instructions.iter().filter(|i| i.keyword == "RUN") {

@@ -2,6 +2,21 @@
 
 use super::*;
 
+/// LC001 described, for reports that list their rules (SARIF's `tool.driver.rules`).
+pub(super) const BROAD_COPY_BEFORE_INSTALL: RuleInfo = RuleInfo {
+    name: "BroadCopyBeforeInstall",
+    summary: "The whole build context is copied before a dependency install.",
+    description: "A `COPY`/`ADD` of the whole build context (`COPY . .`, `COPY ./ /app`, `ADD . \
+                  /src`) comes before a dependency install (`npm ci`, `pip install`, `cargo \
+                  build`, `go mod download`, `apt-get install`, ...) in the same stage or in a \
+                  stage built `FROM` it. Every change to any source file then invalidates the \
+                  install layer, so the install runs again on every build instead of coming from \
+                  the cache.",
+    help: "Copy only the manifests first (`package.json` and the lock file, `requirements.txt`, \
+           `Cargo.toml` and `Cargo.lock`, `go.mod` and `go.sum`, ...), run the install, then \
+           `COPY . .`; install system packages before the copy.",
+};
+
 /// A package-manager command and what to copy before it instead of the whole context.
 pub(super) struct Install {
     /// The command as shown, e.g. `npm ci`.

@@ -2,6 +2,18 @@
 
 use super::*;
 
+/// LC002 described, for reports that list their rules (SARIF's `tool.driver.rules`).
+pub(super) const NO_DOCKERIGNORE: RuleInfo = RuleInfo {
+    name: "NoDockerignore",
+    summary: "The build context holds bulky or volatile folders and there is no .dockerignore.",
+    description: "There is no `.dockerignore` (nor a Dockerfile-specific \
+                  `<Dockerfile>.dockerignore`) while the build context holds folders such as \
+                  `.git`, `node_modules`, `target`, `__pycache__` or `.venv`. They are sent with \
+                  every build, and a broad `COPY` takes them in, so their changes invalidate the \
+                  cache.",
+    help: "Add a `.dockerignore` that lists them.",
+};
+
 /// Top-level entries that change on every commit or install, or are big, and that no image
 /// needs. `target` is Cargo's and Maven's build folder.
 pub(super) const IGNORABLE: [&str; 14] = [

@@ -31,11 +31,11 @@ use add_url::*;
 use apt_update::*;
 use broad_copy::*;
 use dockerignore::*;
-pub use output::{gitlab, human, human_line, json};
+pub use output::{gitlab, human, human_line, json, sarif, INFORMATION_URI};
 use piped_script::*;
 use secrets::*;
 use shell::*;
-pub use targets::{check_fail_level, for_build, reports, Target};
+pub use targets::{check_fail_level, for_build, reports, sarif_root, sources, Target};
 use unnamed_stage::*;
 use unpinned_base::*;
 use volatile_arg::*;
@@ -137,6 +137,22 @@ impl Rule {
         }
     }
 
+    /// The rule's name and descriptions; each is kept beside the rule's check.
+    pub fn info(self) -> &'static RuleInfo {
+        match self {
+            Rule::BroadCopyBeforeInstall => &BROAD_COPY_BEFORE_INSTALL,
+            Rule::NoDockerignore => &NO_DOCKERIGNORE,
+            Rule::AptUpdateApart => &APT_UPDATE_APART,
+            Rule::AddUrl => &ADD_URL,
+            Rule::VolatileArg => &VOLATILE_ARG,
+            Rule::UnnamedStage => &UNNAMED_STAGE,
+            Rule::UnpinnedBase => &UNPINNED_BASE,
+            Rule::SecretInArgOrEnv => &SECRET_IN_ARG_OR_ENV,
+            Rule::PipedScript => &PIPED_SCRIPT,
+            Rule::MovingTag => &MOVING_TAG,
+        }
+    }
+
     pub fn severity(self) -> Severity {
         match self {
             // Secrets are the one finding that is a leak, not just a slow build.
@@ -144,6 +160,20 @@ impl Rule {
             _ => Severity::Warning,
         }
     }
+}
+
+/// What a rule checks, in general: what reports that list their rules (SARIF) show beside the
+/// findings, which say what was found where and what to do there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// A short name in Pascal case (as SARIF viewers expect), as stable as the id.
+    pub name: &'static str,
+    /// One sentence: what is wrong.
+    pub summary: &'static str,
+    /// What is reported, and what it costs the cache (or what it leaks).
+    pub description: &'static str,
+    /// The fix in general; each finding has its own, for its line.
+    pub help: &'static str,
 }
 
 /// One problem found: where, what, and what to do.

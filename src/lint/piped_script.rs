@@ -2,6 +2,18 @@
 
 use super::*;
 
+/// LC009 described, for reports that list their rules (SARIF's `tool.driver.rules`).
+pub(super) const PIPED_SCRIPT: RuleInfo = RuleInfo {
+    name: "PipedScript",
+    summary: "A script downloaded from an unversioned URL is piped into a shell.",
+    description: "`RUN curl <url> | sh` (or `wget`, into `bash`, `python`, ...) runs a script \
+                  whose URL names no version or commit. The layer is cached by the `RUN` text, \
+                  not by what the server returns, so a cached build and a fresh one can install \
+                  different things.",
+    help: "Download it pinned: `ADD --checksum=sha256:<digest> <url> /tmp/install.sh`, then `RUN \
+           sh /tmp/install.sh`; or use a URL that names a version.",
+};
+
 pub(super) fn piped_script(stage: &Stage, findings: &mut Vec<Finding>) {
     for ins in stage.instructions.iter().filter(|i| i.keyword == "RUN") {
         for url in piped_urls(&run_script(ins)) {

@@ -2,6 +2,18 @@
 
 use super::*;
 
+/// LC008 described, for reports that list their rules (SARIF's `tool.driver.rules`).
+pub(super) const SECRET_IN_ARG_OR_ENV: RuleInfo = RuleInfo {
+    name: "SecretInArgOrEnv",
+    summary: "A secret-looking name in an ARG or ENV.",
+    description: "An `ARG` or `ENV` has a secret-looking name (`*PASSWORD*`, `*TOKEN`, \
+                  `*SECRET*`, `*_KEY`, `*API_KEY*`, ...). Its value ends up in the image history \
+                  and in the cache keys, where anyone who can pull the image or its cache can \
+                  read it.",
+    help: "Pass the secret as a BuildKit secret: `RUN --mount=type=secret,id=<id> ...`, with \
+           `docker build --secret id=<id>,...`.",
+};
+
 pub(super) fn secret_in_arg_or_env(stage: &Stage, findings: &mut Vec<Finding>) {
     for ins in &stage.instructions {
         let names: Vec<String> = match ins.keyword.as_str() {

@@ -134,6 +134,33 @@ pub fn check_fail_level(reports: &[Report], threshold: Option<Severity>) -> Resu
     )))
 }
 
+/// The text of each Dockerfile with findings, for the columns and snippets of SARIF's regions;
+/// one that cannot be read again (it was just parsed) is left out, and its regions are lines.
+pub fn sources(reports: &[Report]) -> BTreeMap<String, String> {
+    reports
+        .iter()
+        .filter(|r| !r.findings.is_empty())
+        .filter_map(|r| {
+            let bytes = std::fs::read(&r.file)
+                .map_err(|e| tracing::debug!("lint: cannot read {} again: {e}", r.file))
+                .ok()?;
+            Some((r.file.clone(), String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .collect()
+}
+
+/// The working directory, which SARIF's file URIs are relative to; an error when it could not
+/// be read (empty).
+pub fn sarif_root(working_dir: &Path) -> Result<PathBuf, Error> {
+    if working_dir.as_os_str().is_empty() {
+        return Err(Error::environment(
+            "lint: cannot read the working directory, which SARIF's file names are relative to",
+        )
+        .hint("run layercache from the repository's root (it may have been removed)"));
+    }
+    Ok(working_dir.to_path_buf())
+}
+
 /// The names at the top of the build context, or `None` when it cannot be listed.
 fn context_entries(dir: &Path) -> Option<Vec<String>> {
     let entries = std::fs::read_dir(dir)

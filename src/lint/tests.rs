@@ -521,3 +521,206 @@ fn piped_install_script() {
     )
     .is_empty());
 }
+
+// ----- SARIF (issue 15): the structure here; tests/lint.rs runs Microsoft's validator on it
+
+fn sarif_of(file: &str, text: &str, cwd: &str) -> Value {
+    let reports = vec![Report {
+        file: file.into(),
+        findings: check(text),
+    }];
+    let sources = BTreeMap::from([(file.to_string(), text.to_string())]);
+    sarif(&reports, std::path::Path::new(cwd), &sources)
+}
+
+#[test]
+fn sarif_describes_every_rule_with_its_default_level() {
+    let log = sarif(&[], std::path::Path::new("/repo"), &BTreeMap::new());
+    assert_eq!(log["version"], "2.1.0");
+    assert_eq!(
+        log["$schema"],
+        "https://json.schemastore.org/sarif-2.1.0.json"
+    );
+    let runs = log["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    let driver = &runs[0]["tool"]["driver"];
+    assert_eq!(driver["name"], "layercache");
+    assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(driver["informationUri"], INFORMATION_URI);
+    assert!(
+        INFORMATION_URI.starts_with("https://github.com/"),
+        "{INFORMATION_URI}"
+    );
+    // No finding is still a run: it closes the alerts an earlier upload opened.
+    assert_eq!(runs[0]["results"], json!([]));
+
+    let rules = driver["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let expected: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
+    assert_eq!(ids, expected);
+    let mut names = HashSet::new();
+    for (rule, entry) in Rule::ALL.iter().zip(rules) {
+        let name = entry["name"].as_str().unwrap();
+        assert!(names.insert(name), "{name} twice");
+        // SARIF viewers expect one Pascal-case word.
+        assert!(
+            name.starts_with(|c: char| c.is_ascii_uppercase())
+                && name.chars().all(|c| c.is_ascii_alphanumeric()),
+            "{name}"
+        );
+        for text in [
+            &entry["shortDescription"]["text"],
+            &entry["fullDescription"]["text"],
+            &entry["help"]["text"],
+        ] {
+            let text = text.as_str().unwrap();
+            assert!(
+                text.len() > 20 && text.ends_with('.'),
+                "{}: {text:?}",
+                rule.id()
+            );
+        }
+        assert_ne!(entry["shortDescription"], entry["fullDescription"]);
+        assert!(entry["help"]["markdown"]
+            .as_str()
+            .unwrap()
+            .starts_with(entry["help"]["text"].as_str().unwrap()));
+        assert_eq!(entry["helpUri"], format!("{INFORMATION_URI}#lint-rules"));
+        let level = match rule.severity() {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "note",
+        };
+        assert_eq!(
+            entry["defaultConfiguration"]["level"],
+            level,
+            "{}",
+            rule.id()
+        );
+    }
+    assert_eq!(rules[7]["id"], "LC008");
+    assert_eq!(rules[7]["defaultConfiguration"]["level"], "error");
+    assert_eq!(rules[7]["properties"]["tags"][0], "security");
+}
+
+#[test]
+fn sarif_results_point_at_the_rule_the_file_the_line_and_the_instruction() {
+    let text = "FROM node:20.11 AS app\n  COPY . .\nRUN npm ci\nENV NPM_TOKEN=abc\n";
+    let log = sarif_of("Dockerfile", text, "/repo");
+    let run = &log["runs"][0];
+    assert_eq!(
+        run["originalUriBaseIds"]["%SRCROOT%"]["uri"],
+        "file:///repo/"
+    );
+    assert_eq!(run["columnKind"], "unicodeCodePoints");
+    let results = run["results"].as_array().unwrap();
+    let findings = check(text);
+    assert_eq!(results.len(), findings.len());
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    for (result, finding) in results.iter().zip(&findings) {
+        assert_eq!(result["ruleId"], finding.rule.id());
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(
+            run["tool"]["driver"]["rules"][index]["id"],
+            finding.rule.id()
+        );
+        let message = result["message"]["text"].as_str().unwrap();
+        assert!(message.starts_with(&finding.message), "{message}");
+        assert!(
+            message.contains(&format!("Fix: {}", finding.fix)),
+            "{message}"
+        );
+        assert!(message.ends_with('.'), "{message}");
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uri"], "Dockerfile");
+        assert_eq!(location["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert_eq!(location["region"]["startLine"], finding.line);
+    }
+    // `npm ci` after the broad copy: the RUN's line, the whole instruction.
+    assert_eq!(results[0]["ruleId"], "LC001");
+    assert_eq!(results[0]["level"], "warning");
+    let region = &results[0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        *region,
+        json!({"startLine": 3, "startColumn": 1, "endColumn": 11, "snippet": {"text": "RUN npm ci"}})
+    );
+    assert_eq!(results[1]["ruleId"], "LC008");
+    assert_eq!(results[1]["level"], "error");
+
+    // An indented instruction starts where its keyword does.
+    let log = sarif_of("Dockerfile", "FROM a:1\n  ENV API_TOKEN=x  \r\n", "/repo");
+    let region = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startColumn"], 3);
+    assert_eq!(region["endColumn"], 18);
+    assert_eq!(region["snippet"]["text"], "  ENV API_TOKEN=x  ");
+
+    // Columns count characters, not bytes.
+    let log = sarif_of(
+        "Dockerfile",
+        "FROM a:1\nENV PASSWORD=\"pässwörd\"\n",
+        "/repo",
+    );
+    let region = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["endColumn"], 24);
+
+    // Without the text, the line alone.
+    let reports = vec![Report {
+        file: "Dockerfile".into(),
+        findings: check(text),
+    }];
+    let log = sarif(&reports, std::path::Path::new("/repo"), &BTreeMap::new());
+    let region = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(*region, json!({"startLine": 3}));
+}
+
+#[test]
+fn sarif_names_files_relative_to_the_working_directory() {
+    let uri = |file: &str, cwd: &str| {
+        let log = sarif_of(file, "FROM ubuntu\n", cwd);
+        log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"].clone()
+    };
+    let relative = |path: &str| json!({"uri": path, "uriBaseId": "%SRCROOT%"});
+    assert_eq!(uri("Dockerfile", "/repo"), relative("Dockerfile"));
+    assert_eq!(
+        uri("./svc/./Dockerfile", "/repo"),
+        relative("svc/Dockerfile")
+    );
+    assert_eq!(uri("svc/../Dockerfile", "/repo"), relative("Dockerfile"));
+    assert_eq!(
+        uri("/repo/svc/Dockerfile", "/repo"),
+        relative("svc/Dockerfile")
+    );
+    assert_eq!(
+        uri("/repo/svc/Dockerfile", "/repo/"),
+        relative("svc/Dockerfile")
+    );
+    assert_eq!(uri("../repo/Dockerfile", "/repo"), relative("Dockerfile"));
+    // URI references, not paths: spaces, `%`, `#`, `?`, `:` and non-ASCII are escaped.
+    assert_eq!(
+        uri("my app/Dockerfile#1?x", "/repo"),
+        relative("my%20app/Dockerfile%231%3Fx")
+    );
+    assert_eq!(uri("c:d/Dockerfile", "/repo"), relative("c%3Ad/Dockerfile"));
+    assert_eq!(
+        uri("dé/100%/Dockerfile", "/repo"),
+        relative("d%C3%A9/100%25/Dockerfile")
+    );
+    // Outside the working directory: an absolute file URI, with no base.
+    assert_eq!(
+        uri("/elsewhere/Dockerfile", "/repo"),
+        json!({"uri": "file:///elsewhere/Dockerfile"})
+    );
+    assert_eq!(
+        uri("../other/Dockerfile", "/work/repo"),
+        json!({"uri": "file:///work/other/Dockerfile"})
+    );
+    assert_eq!(
+        uri("../repo2/Dockerfile", "/work/repo"),
+        json!({"uri": "file:///work/repo2/Dockerfile"})
+    );
+    let log = sarif_of("Dockerfile", "FROM ubuntu\n", "/my repo/x");
+    assert_eq!(
+        log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"],
+        "file:///my%20repo/x/"
+    );
+}

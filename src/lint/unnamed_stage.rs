@@ -2,6 +2,15 @@
 
 use super::*;
 
+/// LC006 described, for reports that list their rules (SARIF's `tool.driver.rules`).
+pub(super) const UNNAMED_STAGE: RuleInfo = RuleInfo {
+    name: "UnnamedStage",
+    summary: "An intermediate stage has no name.",
+    description: "An intermediate stage has no `AS name`, so layercache cannot build it with \
+                  `--target` and keep its layers in a cache image of its own.",
+    help: "Name the stage: `FROM <image> AS <name>`.",
+};
+
 pub(super) fn unnamed_stage(df: &Dockerfile, findings: &mut Vec<Finding>) {
     let last = df.stages.len().saturating_sub(1);
     for stage in df

@@ -1,7 +1,31 @@
-//! LC007: an untagged or :latest base image.
+//! LC007: an untagged or :latest base image; LC010: an image on a moving tag.
 
 use super::*;
 use crate::input::expand;
+
+/// LC010 described, for reports that list their rules (SARIF's `tool.driver.rules`).
+pub(super) const MOVING_TAG: RuleInfo = RuleInfo {
+    name: "MovingTag",
+    summary: "An image on a moving tag such as `lts`, `stable` or `alpine`.",
+    description: "An image (a base, `COPY --from=`, `--mount=from=`) is on a tag made only of \
+                  moving words (`edge`, `lts`, `stable`, `current`, `alpine`, `slim`, `nightly`, \
+                  `rolling`, ...), such as `node:lts-alpine` or `python:slim`. The tag is \
+                  re-pointed at new releases, which invalidates every layer built on it. A tag \
+                  with a version number or a distribution codename (`bookworm-slim`) is not \
+                  reported.",
+    help: "Pin a version tag, or a digest (`node:20.11-alpine` or `image@sha256:...`).",
+};
+
+/// LC007 described, for reports that list their rules (SARIF's `tool.driver.rules`).
+pub(super) const UNPINNED_BASE: RuleInfo = RuleInfo {
+    name: "UnpinnedImage",
+    summary: "An image without a tag, or on `:latest`.",
+    description: "A base image, or an image in `COPY --from=` or `RUN --mount=from=`, has no tag \
+                  or the tag `latest` (a `${ARG}` base is judged by its build arg or default). \
+                  The image moves under the cache: a new push invalidates every layer built on \
+                  it, and two builds of one commit can differ.",
+    help: "Pin a version tag, or a digest (`image:1.2.3` or `image@sha256:...`).",
+};
 
 pub(super) fn unpinned_base(df: &Dockerfile, inputs: &Inputs, findings: &mut Vec<Finding>) {
     // The scope docker expands a FROM in: platform ARGs, global ARGs, build args. A value that

@@ -2,6 +2,19 @@
 
 use super::*;
 
+/// LC005 described, for reports that list their rules (SARIF's `tool.driver.rules`).
+pub(super) const VOLATILE_ARG: RuleInfo = RuleInfo {
+    name: "VolatileArgTooEarly",
+    summary: "An ARG that changes every build is declared before RUNs that do not use it.",
+    description: "An `ARG` whose value changes on every build (a name with `DATE`, `TIMESTAMP` or \
+                  `BUILD_ID`, or `COMMIT`, `SHA` or `VERSION` without a real default) is declared \
+                  in a stage before a `RUN` that does not use it. Every `RUN` after an `ARG` \
+                  misses the cache when its value changes, so the steps after it are rebuilt \
+                  every time.",
+    help: "Declare the `ARG` right before its first use, after the installs, and put the `RUN`s \
+           that use it last.",
+};
+
 pub(super) fn volatile_arg(
     stage: &Stage,
     global_args: &[(String, Option<String>)],
