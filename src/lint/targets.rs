@@ -1,6 +1,7 @@
 //! What is linted, and the one place lint touches the disk: which Dockerfiles (with the build
 //! each belongs to), the names at the top of each build context and whether a
-//! Dockerfile-specific ignore file exists, so that the rules stay pure.
+//! Dockerfile-specific ignore file exists, so that the rules stay pure; and the Dockerfiles' text
+//! again, for SARIF's snippets.
 
 use super::{human_line, lint, Inputs, Report, Rule, Severity};
 use crate::error::Error;
