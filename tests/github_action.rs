@@ -557,7 +557,9 @@ fn the_inputs_become_the_flags_of_layercache_build() {
     succeeded(&run);
     let expected = layercache_build(&multi, &["--platform", "linux/amd64,linux/arm64"]).lines();
     assert!(
-        expected.iter().any(|l| l.contains("--platform linux/amd64,linux/arm64")),
+        expected
+            .iter()
+            .any(|l| l.contains("--platform linux/amd64,linux/arm64")),
         "{expected:?}"
     );
     assert_eq!(run.steps(), expected);

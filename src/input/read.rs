@@ -249,6 +249,42 @@ pub fn secret_vars(images: &[ImageInput], extra: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// The Dockerfile's path as the spec names it: relative to the spec's folder.
+pub fn spec_relative(spec: &Path, dockerfile: &Path) -> Result<String, Error> {
+    let folder = spec.parent().unwrap_or(Path::new(""));
+    let relative = if folder.as_os_str().is_empty() {
+        Some(dockerfile)
+    } else {
+        dockerfile.strip_prefix(folder).ok()
+    };
+    relative
+        .and_then(Path::to_str)
+        .map(String::from)
+        .ok_or_else(|| {
+            Error::input(format!(
+                "{}: a spec names its Dockerfile from its own folder ({}), and this one is \
+                 outside it",
+                dockerfile.display(),
+                folder.display()
+            ))
+            .hint("write the spec beside the Dockerfile: -f DIR/layercache.yml --dockerfile DIR/Dockerfile")
+        })
+}
+
+/// The registry hosts the images are pushed to and their caches kept in, each once, in order.
+pub fn registries_of<'a>(images: impl IntoIterator<Item = &'a ImageInput>) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for i in images {
+        for r in [&i.config.image, &i.config.cache_repository] {
+            let host = r.registry().to_string();
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+    }
+    hosts
+}
+
 /// Parses each image's Dockerfile once per set of build args, however many images share it.
 fn read_dockerfiles(
     configs: Vec<ImageConfig>,

@@ -19,7 +19,7 @@ pub mod strategy;
 
 pub use crate::input::ImageInput;
 pub use builder::{Builder, BuilderChoice};
-pub use logins::{logins, LoginFlags};
+pub use logins::{logins, logouts, LoginFlags};
 pub use strategy::{Strategy, StrategyChoice};
 
 use crate::docker::Capabilities;

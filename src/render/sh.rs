@@ -1,5 +1,6 @@
 //! The plan as a POSIX sh script; shell quoting lives here and nowhere else.
 
+use crate::input::ci::ShellCi;
 use crate::plan::concurrency;
 use crate::plan::step::{Step, StepKind};
 use crate::plan::{Builder, Plan};
@@ -10,6 +11,16 @@ use std::collections::BTreeMap;
 /// retries of pushes and pulls.
 pub fn sh(plan: &Plan, source: &str) -> String {
     sh_with_prelude(plan, source, "")
+}
+
+/// The script of a CI job written once and run in every pipeline (`ci --standalone`): [`sh`]
+/// with the job's prelude, which reads the CI's variables, and the plan's placeholders for them
+/// resolved to those shell variables.
+pub fn sh_for_job(plan: &Plan, source: &str, shell: &ShellCi) -> String {
+    resolve_symbols(
+        &sh_with_prelude(plan, source, &shell.prelude),
+        &shell.symbols(),
+    )
 }
 
 /// [`sh`] with `prelude` (shell text) right after `set -eu`: a CI job's script reads the CI's

@@ -11,8 +11,10 @@ mod signals;
 pub use log_style::{LogStyle, Progress};
 pub use signals::Interrupts;
 
+use crate::error::Error;
 use crate::plan::step::{Step, StepKind};
 use crate::plan::Plan;
+use crate::secrets::Secrets;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -78,6 +80,30 @@ impl Outcome {
             };
         }
         busy + current.map_or(Duration::ZERO, |(s, e)| e - s)
+    }
+
+    /// How the run ended, as the command's result: interrupted, the daemon not reachable
+    /// (`docker_host` says where it was looked for), a step failed, or success. Docker's words
+    /// are masked.
+    pub fn result(&self, docker_host: Option<String>, secrets: &Secrets) -> Result<(), Error> {
+        if let Some(signal) = self.interrupted {
+            return Err(Error::interrupted(signal));
+        }
+        if let Some(reason) = &self.daemon_unreachable {
+            let host = docker_host.unwrap_or_else(|| "the default socket".into());
+            return Err(Error::environment(format!(
+                "the Docker daemon is not reachable ({host}): {}",
+                secrets.mask(reason)
+            ))
+            .hint(
+                "start dockerd (or Docker Desktop), check DOCKER_HOST, or use --dry-run to see \
+                 the plan",
+            ));
+        }
+        match &self.failure {
+            Some(message) => Err(Error::step_failed(secrets.mask(message))),
+            None => Ok(()),
+        }
     }
 }
 
