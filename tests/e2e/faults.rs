@@ -155,7 +155,10 @@ fn assert_steps(run: &Run, cold: bool) {
 
 /// Scenario 1. A registry that answers 503, then 429, to the first writes of a push: retried
 /// (by docker or BuildKit themselves, or by layercache's `--retries`), and the run succeeds with
-/// every planned ref in the registry and a cache the next runner hits.
+/// every planned ref in the registry. Then 429 to the first 6 manifests written, more than
+/// docker (none for a manifest) or containerd (5 for one request) try again by themselves:
+/// layercache tries the push, or the `buildx build --push` whose push failed, again, and the run
+/// succeeds with a cache the next wiped runner hits.
 #[test]
 fn transient_registry_errors_on_push_are_retried_and_the_run_succeeds() {
     let Some(s) = start("transient") else { return };
@@ -175,15 +178,33 @@ fn transient_registry_errors_on_push_are_retried_and_the_run_succeeds() {
         );
         assert_eq!(held(&s, &repo), expected, "{}", run.dump());
         let retried = run.stderr.contains("trying again");
-        eprintln!("e2e[transient]: {status} x{first}: layercache retried: {retried}");
-        if status == 503 {
-            continue;
-        }
-        // The cache the run pushed through the errors is whole: a wiped runner hits it.
-        proxy.set(Fault::None);
-        s.wipe(&repo);
-        assert_steps(&build(&s, &p, &[]).ok(), false);
+        eprintln!("e2e[transient]: {status} to {first} writes: layercache tried again: {retried}");
     }
+
+    let first = 6;
+    let (proxy, repo, p) = proxied(
+        &s,
+        "manifests",
+        Fault::FailFirst {
+            status: 429,
+            on: Requests {
+                methods: Methods::Put,
+                path: "/manifests/",
+            },
+            first,
+        },
+    );
+    let expected = expected_tags(&s, &p);
+    let run = build(&s, &p, &["--retries", "8", "--retry-delay", "0.1"]).ok();
+    assert_eq!(proxy.faulted(), first, "{}", run.dump());
+    run.says("failed (try 1 of 8); trying again in 0.1s");
+    assert_eq!(held(&s, &repo), expected, "{}", run.dump());
+    let tries = run.stderr.matches("trying again").count();
+    eprintln!("e2e[transient]: 429 to {first} manifests: layercache tried again {tries} times");
+    // The cache pushed through the errors is whole: a wiped runner hits it.
+    proxy.set(Fault::None);
+    s.wipe(&repo);
+    assert_steps(&build(&s, &p, &[]).ok(), false);
 }
 
 /// Scenario 2. The registry goes down at push time (the first tag is written, then every
@@ -226,11 +247,18 @@ fn a_registry_down_at_push_time_fails_naming_it_and_lists_what_was_pushed() {
     let rest: BTreeSet<String> = expected.into_iter().filter(|t| !held.contains(t)).collect();
     assert_eq!(not_pushed, rest, "{}", run.dump());
     eprintln!("e2e[registry-down-at-push]: pushed {pushed:?}, not pushed {not_pushed:?}");
+    let own: Vec<&str> = run.stderr.lines().filter(|l| !l.starts_with('#')).collect();
+    eprintln!(
+        "e2e[registry-down-at-push]: layercache's last lines:\n{}",
+        own[own.len().saturating_sub(12)..].join("\n")
+    );
 }
 
-/// Scenario 3. The cache refs cannot be read (the registry answers 503 to every read of a
-/// `cache` manifest, writes pass): the build runs cold, says the cache could not be read, pushes
-/// everything, and the next wiped runner hits the cache it wrote.
+/// Scenario 3. The cache ref cannot be read (the registry answers 503 to every read of its
+/// manifest until the push begins): the build runs cold, says the cache could not be read,
+/// pushes everything, and the next wiped runner hits the cache it wrote. (Failing those reads
+/// for good also fails the cache export on the containerd store: BuildKit's push reads the
+/// tag's manifest first.)
 #[test]
 fn an_unreadable_cache_makes_a_cold_build_that_says_so_and_succeeds() {
     let Some(s) = start("unreadable-cache") else {
@@ -242,10 +270,11 @@ fn an_unreadable_cache_makes_a_cold_build_that_says_so_and_succeeds() {
         .iter()
         .filter(|t| *t != "v1" && *t != "latest")
         .collect();
-    assert!(
-        caches.iter().all(|t| t.starts_with("cache")),
-        "{expected:?}"
-    );
+    let [cache] = caches[..] else {
+        panic!("one stage, one cache ref: {expected:?}")
+    };
+    // The fault's path lives as long as the test binary.
+    let cache_manifest: &'static str = Box::leak(format!("/manifests/{cache}").into_boxed_str());
     build(&s, &p, &[]).ok();
     assert_eq!(held(&s, &repo), expected);
 
@@ -254,7 +283,7 @@ fn an_unreadable_cache_makes_a_cold_build_that_says_so_and_succeeds() {
         status: 503,
         on: Requests {
             methods: Methods::Reads,
-            path: "/manifests/cache",
+            path: cache_manifest,
         },
         nth: 1,
     });

@@ -43,6 +43,19 @@ pub enum Fault {
         on: Requests,
         nth: usize,
     },
+    /// Answers `status` to the first `first` requests that match `on`; others pass.
+    FailFirst {
+        status: u16,
+        on: Requests,
+        first: usize,
+    },
+    /// Answers `status` to the requests that match `on` until the first one that matches
+    /// `until` has come (e.g. cache reads fail until the push begins); others pass.
+    FailUntil {
+        status: u16,
+        on: Requests,
+        until: Requests,
+    },
     /// The registry goes down at the `nth` request that matches `on`: that request's
     /// connection is closed unanswered, and so is every later connection, at once.
     DownFrom { on: Requests, nth: usize },
@@ -111,6 +124,8 @@ struct Shared {
     matched: AtomicUsize,
     /// A `DownFrom` fault has struck.
     down: AtomicBool,
+    /// A `FailUntil` fault has seen its `until`.
+    over: AtomicBool,
     log: Mutex<Vec<Logged>>,
 }
 
@@ -169,6 +184,7 @@ impl FaultProxy {
         self.faulted.store(0, Ordering::SeqCst);
         self.shared.matched.store(0, Ordering::SeqCst);
         self.shared.down.store(false, Ordering::SeqCst);
+        self.shared.over.store(false, Ordering::SeqCst);
         self.shared.log.lock().unwrap().clear();
     }
 
@@ -272,6 +288,19 @@ fn serve(
     let fail_with = match fault {
         Fault::FailWrites { status, first } if writes && take(first) => Some(status),
         Fault::FailAll { status, first } if take(first) => Some(status),
+        Fault::FailFirst { status, on, first } if on.matches(&method, &path) && take(first) => {
+            Some(status)
+        }
+        Fault::FailUntil { status, on, until } => {
+            if until.matches(&method, &path) {
+                shared.over.store(true, Ordering::SeqCst);
+            }
+            let fail = on.matches(&method, &path) && !shared.over.load(Ordering::SeqCst);
+            if fail {
+                faulted.fetch_add(1, Ordering::SeqCst);
+            }
+            fail.then_some(status)
+        }
         Fault::FailFrom { status, on, nth } if from(&on, nth) => {
             faulted.fetch_add(1, Ordering::SeqCst);
             Some(status)
@@ -592,6 +621,32 @@ mod tests {
         });
         assert_eq!(status("DELETE", "/v2/a/tags/x"), "HTTP/1.1 404 Injected");
         assert_eq!(status("DELETE", "/v2/a/manifests/x"), "HTTP/1.1 200 OK");
+        proxy.set(Fault::FailFirst {
+            status: 429,
+            on: manifests,
+            first: 2,
+        });
+        assert_eq!(status("PUT", "/v2/a/blobs/uploads/1"), "HTTP/1.1 200 OK");
+        assert_eq!(status("PUT", "/v2/a/manifests/v1"), "HTTP/1.1 429 Injected");
+        assert_eq!(status("PUT", "/v2/a/manifests/v1"), "HTTP/1.1 429 Injected");
+        assert_eq!(status("PUT", "/v2/a/manifests/v1"), "HTTP/1.1 200 OK");
+        assert_eq!(proxy.faulted(), 2);
+        proxy.set(Fault::FailUntil {
+            status: 503,
+            on: Requests {
+                methods: Methods::Reads,
+                path: "/manifests/",
+            },
+            until: Requests {
+                methods: Methods::Writes,
+                path: "",
+            },
+        });
+        assert_eq!(status("HEAD", "/v2/a/manifests/c"), "HTTP/1.1 503 Injected");
+        assert_eq!(status("GET", "/v2/a/manifests/c"), "HTTP/1.1 503 Injected");
+        assert_eq!(status("POST", "/v2/a/blobs/uploads/"), "HTTP/1.1 200 OK");
+        assert_eq!(status("HEAD", "/v2/a/manifests/c"), "HTTP/1.1 200 OK");
+        assert_eq!(proxy.faulted(), 2);
     }
 
     #[test]
