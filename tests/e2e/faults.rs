@@ -362,3 +362,61 @@ fn a_push_failing_part_way_never_moves_latest() {
         );
     }
 }
+
+/// Whether the registry serves the manifest `repo:tag` names (HTTP 200 to a GET asking for any
+/// image manifest or index type): a tag listed but pointing at a missing manifest fails.
+fn manifest_served(s: &Session, repo: &str, tag: &str) -> bool {
+    use std::io::{Read, Write};
+    let (_, path) = repo.split_once('/').expect("a registry host");
+    let host = &s.engine.registry;
+    let mut stream = std::net::TcpStream::connect(host).expect("the registry");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET /v2/{path}/manifests/{tag} HTTP/1.0\r\nHost: {host}\r\nAccept: \
+         application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, \
+         application/vnd.docker.distribution.manifest.list.v2+json, \
+         application/vnd.docker.distribution.manifest.v2+json\r\n\r\n"
+    )
+    .expect("send");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let status = String::from_utf8_lossy(&answer)
+        .split_whitespace()
+        .nth(1)
+        .map(String::from);
+    status.as_deref() == Some("200")
+}
+
+/// Scenario 5. Racing pipelines: two `layercache build` runs of the same project (same tags,
+/// same cache refs) at once against one registry on one engine: both succeed, every planned tag
+/// is in the registry and serves its manifest, and the next wiped runner hits the cache.
+#[test]
+fn two_pipelines_racing_on_one_branch_both_succeed_and_leave_a_whole_cache() {
+    let Some(s) = start("race") else { return };
+    let repo = s.repo("app");
+    let p = s.project(SINGLE_STAGE);
+    p.file("app.sh", "echo hello\n").file(
+        "layercache.yml",
+        &format!("image: {repo}\ntags: [v1, latest]\n"),
+    );
+    let expected = expected_tags(&s, &p);
+    let bk = s.engine.buildkit_docker.as_str();
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| p.layercache(&["build", "--docker", bk]));
+        let b = scope.spawn(|| p.layercache(&["build", "--docker", bk]));
+        (a.join().expect("run a"), b.join().expect("run b"))
+    });
+    let (a, b) = (a.ok(), b.ok());
+    assert_eq!(registry_tags(&repo), expected, "{}\n{}", a.dump(), b.dump());
+    for tag in &expected {
+        assert!(
+            manifest_served(&s, &repo, tag),
+            "{repo}:{tag} is listed but its manifest is not served"
+        );
+    }
+    s.wipe(&repo);
+    assert_steps(&build(&s, &p, &[]).ok(), false);
+}
