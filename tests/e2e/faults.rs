@@ -255,10 +255,10 @@ fn a_registry_down_at_push_time_fails_naming_it_and_lists_what_was_pushed() {
 }
 
 /// Scenario 3. The cache ref cannot be read (the registry answers 503 to every read of its
-/// manifest until the push begins): the build runs cold, says the cache could not be read,
-/// pushes everything, and the next wiped runner hits the cache it wrote. (Failing those reads
-/// for good also fails the cache export on the containerd store: BuildKit's push reads the
-/// tag's manifest first.)
+/// manifest until the push begins: its first request for a blob): the build runs cold, says the
+/// cache could not be read, pushes everything, and the next wiped runner hits the cache it
+/// wrote. (Failing those reads for good also fails the cache export on the containerd store:
+/// BuildKit's push reads the tag's manifest first.)
 #[test]
 fn an_unreadable_cache_makes_a_cold_build_that_says_so_and_succeeds() {
     let Some(s) = start("unreadable-cache") else {
@@ -279,19 +279,28 @@ fn an_unreadable_cache_makes_a_cold_build_that_says_so_and_succeeds() {
     assert_eq!(held(&s, &repo), expected);
 
     s.wipe(&repo);
-    proxy.set(Fault::FailFrom {
+    proxy.set(Fault::FailUntil {
         status: 503,
         on: Requests {
             methods: Methods::Reads,
             path: cache_manifest,
         },
-        nth: 1,
+        // The push's first request: a blob's existence check (a rebuild whose layers the
+        // registry has may write nothing before the cache export reads its tag).
+        until: Requests {
+            methods: Methods::Any,
+            path: "/blobs/",
+        },
     });
     let cold = build(&s, &p, &[]).ok();
     assert!(
         proxy.faulted() > 0,
         "no cache read was failed\n{}",
         cold.dump()
+    );
+    eprintln!(
+        "e2e[unreadable-cache]: {} reads of {cache} failed",
+        proxy.faulted()
     );
     cold.says(&format!("warning: the cache {repo}:"));
     cold.says("could not be read, so its stage was built without it");
