@@ -119,7 +119,13 @@ pub(crate) fn plan_image(
         output_stage: None,
         stdin_var: None,
     };
-    let mut steps = vec![step(StepKind::Build, &opts.docker, args)];
+    let mut build = step(StepKind::Build, &opts.docker, args);
+    if config.push {
+        // The executor tries it again only when its push (the export) failed, never for a
+        // failed Dockerfile step; the sh script never does.
+        build.retry = opts.retry;
+    }
+    let mut steps = vec![build];
     for (source, moving) in after
         .iter()
         .flat_map(|(s, m)| m.iter().map(move |m| (s, m)))
