@@ -200,20 +200,22 @@ impl Convert<'_> {
         let b = self.build;
         let defaults = &self.settings.defaults;
         self.refuse_what_docker_build_cannot_do()?;
-        let (image, mut tags) = self.reference()?;
+        let (image, mut tags, local) = self.reference()?;
         for t in &self.settings.extra_tags {
             if !tags.contains(t) {
                 tags.push(t.clone());
             }
         }
+        // Compose's own names, tagged in the local engine only: `docker compose up --no-build`
+        // looks for them there, and a local name cannot be pushed.
+        let mut local_tags: Vec<String> = local.into_iter().collect();
         // The other services of the group: their `image:` names this same build.
         let mut extra_refs = Vec::new();
         for other in services.iter().skip(1) {
             if let Some(o) = all.iter().find(|x| &x.service == other) {
-                let r = o.image_name(&self.project.name);
-                if o.image.is_some() || !defaults.push {
-                    extra_refs.push(with_latest(&r));
-                }
+                let (refs, local) = self.names_of(o)?;
+                extra_refs.extend(refs);
+                local_tags.extend(local);
             }
         }
         for t in &b.tags {
@@ -276,45 +278,41 @@ impl Convert<'_> {
             cache_stage_places: Vec::new(),
             cache_repository,
             origin: self.at(&[]).file,
-            extras,
+            extras: BuildExtras {
+                local_tags,
+                ..extras
+            },
             secrets,
             ..defaults.clone()
         })
     }
 
-    /// The repository and the tags of the service's image: `image:` as written; without one,
-    /// `<registry>/<project>-<service>` with the spec's `registry:`, else compose's own local
-    /// name `<project>-<service>`, which cannot be pushed.
-    fn reference(&self) -> Result<(Reference, Vec<String>), Error> {
+    /// The repository and the tags of the service's image, and the local name to tag it with
+    /// besides: `image:` as written; without one, `<registry>/<project>-<service>` with the
+    /// spec's `registry:` (and compose's local name `<project>-<service>:latest` besides),
+    /// else that local name itself, which cannot be pushed.
+    fn reference(&self) -> Result<(Reference, Vec<String>, Option<String>), Error> {
         let b = self.build;
         if let Some(image) = &b.image {
-            let place = self.at(&["image"]);
-            let r = reference::parse(image)
-                .map_err(|e| place.error(&format!("`{image}`: {}", e.headline()), &e.hint))?;
-            if r.digest.is_some() {
-                return Err(place.error(
-                    &format!("`{image}` names a digest: a build cannot produce a given digest"),
-                    "name the image by a tag",
-                ));
-            }
+            let r = self.image_reference(b, image)?;
             let tag = r.tag.clone().unwrap_or_else(|| "latest".into());
             let repository = Reference {
                 tag: None,
                 digest: None,
                 ..r
             };
-            return Ok((repository, vec![tag]));
+            return Ok((repository, vec![tag], None));
         }
-        let local = format!("{}-{}", self.project.name, self.service());
-        let name = match &self.settings.registry {
-            Some(prefix) => format!("{}/{local}", prefix.repository()),
+        let local = self.local_name(b)?;
+        let r = match &self.settings.registry {
+            Some(prefix) => self.prefixed(b, prefix)?,
             None if self.settings.defaults.push => {
                 return Err(self.at(&[]).error(
                     &format!(
-                    "service `{}` has no `image:`, so its image cannot be pushed: compose names \
-                         it `{local}`, a local name",
-                    self.service()
-                ),
+                        "service `{}` has no `image:`, so its image cannot be pushed: compose \
+                         names it `{local}`, a local name",
+                        self.service()
+                    ),
                     &format!(
                         "add `image: registry.example.com/team/{}` to the service, or \
                          `registry: registry.example.com/team` to a layercache.yml with \
@@ -323,15 +321,80 @@ impl Convert<'_> {
                     ),
                 ))
             }
-            None => local,
+            None => return Ok((local, vec!["latest".into()], None)),
         };
-        let r = reference::parse_repository(&name.to_lowercase()).map_err(|e| {
-            self.at(&[]).error(
+        Ok((
+            r,
+            vec!["latest".into()],
+            Some(local.with_tag("latest").to_string()),
+        ))
+    }
+
+    /// The names another service of the group gives this build: the refs it is published as
+    /// (its `image:`, or the registry's, each with the spec's tags besides), and its local
+    /// name when compose looks for one that is not among them.
+    fn names_of(&self, other: &ServiceBuild) -> Result<(Vec<String>, Option<String>), Error> {
+        let with_tags = |r: &Reference| -> Vec<String> {
+            let own = r.tag.clone().unwrap_or_else(|| "latest".into());
+            std::iter::once(own.clone())
+                .chain(
+                    self.settings
+                        .extra_tags
+                        .iter()
+                        .filter(|t| **t != own)
+                        .cloned(),
+                )
+                .map(|t| r.with_tag(&t).to_string())
+                .collect()
+        };
+        if let Some(image) = &other.image {
+            return Ok((with_tags(&self.image_reference(other, image)?), None));
+        }
+        let local = self.local_name(other)?.with_tag("latest").to_string();
+        match &self.settings.registry {
+            Some(prefix) => Ok((with_tags(&self.prefixed(other, prefix)?), Some(local))),
+            None => Ok((Vec::new(), Some(local))),
+        }
+    }
+
+    /// `image:` of service `b`, refused at its place when it is not a name a build can tag.
+    fn image_reference(&self, b: &ServiceBuild, image: &str) -> Result<Reference, Error> {
+        let place = self.places.of(&b.service, &["image"]);
+        let r = reference::parse(image)
+            .map_err(|e| place.error(&format!("`{image}`: {}", e.headline()), &e.hint))?;
+        if r.digest.is_some() {
+            return Err(place.error(
+                &format!("`{image}` names a digest: a build cannot produce a given digest"),
+                "name the image by a tag",
+            ));
+        }
+        Ok(r)
+    }
+
+    /// Compose's name for the image of a service without `image:`, `<project>-<service>`.
+    fn local_name(&self, b: &ServiceBuild) -> Result<Reference, Error> {
+        let name = b.default_image_name(&self.project.name).to_lowercase();
+        reference::parse_repository(&name).map_err(|e| {
+            self.places.of(&b.service, &[]).error(
                 &format!("`{name}` is not a valid image name: {}", e.headline()),
                 "add an `image:` to the service",
             )
-        })?;
-        Ok((r, vec!["latest".into()]))
+        })
+    }
+
+    /// `<registry>/<project>-<service>`.
+    fn prefixed(&self, b: &ServiceBuild, prefix: &Reference) -> Result<Reference, Error> {
+        let name = format!(
+            "{}/{}",
+            prefix.repository(),
+            b.default_image_name(&self.project.name).to_lowercase()
+        );
+        reference::parse_repository(&name).map_err(|e| {
+            self.places.of(&b.service, &[]).error(
+                &format!("`{name}` is not a valid image name: {}", e.headline()),
+                "shorten the `registry:` prefix, or add an `image:` to the service",
+            )
+        })
     }
 
     fn refuse_what_docker_build_cannot_do(&self) -> Result<(), Error> {
@@ -485,17 +548,10 @@ impl Convert<'_> {
             shm_size: b.shm_size,
             build_contexts,
             pull_base: b.pull,
+            local_tags: Vec::new(),
             buildkit_only,
             shared_stage_cache: None,
         })
-    }
-}
-
-/// `name` with `:latest` when it has no tag.
-fn with_latest(name: &str) -> String {
-    match reference::parse(name) {
-        Ok(r) if r.tag.is_none() && r.digest.is_none() => r.with_tag("latest").to_string(),
-        _ => name.to_string(),
     }
 }
 

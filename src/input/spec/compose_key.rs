@@ -84,7 +84,8 @@ pub struct ComposeSpec {
     /// `cache_repository:` (or `--cache-repository`): the prefix of each service's cache
     /// repository; `None`: each image's own repository.
     pub cache_repository: Option<Reference>,
-    /// `tags:` and `--tag`: published besides the tag of the service's `image:`.
+    /// `tags:` and `--tag`, else the CI's default tags (commit, branch): published besides
+    /// the tag of the service's `image:`.
     pub extra_tags: Vec<String>,
     /// Every other setting, for every service; its `image`, `tags`, `cache_repository`,
     /// `dockerfile`, `context` and `target` are placeholders the conversion replaces.
@@ -176,6 +177,13 @@ pub(super) fn parse_compose_spec(
     }
     for t in &overrides.tags {
         extra_tags.push(ctx.tag(&Scalar(t.clone()), Source::Flag("--tag"))?);
+    }
+    // As for a spec's image: the CI's commit and branch when neither the spec nor a flag
+    // names tags. They come besides each service's `image:` tag, which compose looks for.
+    if raw.tags.is_none() && overrides.tags.is_empty() {
+        for t in &overrides.fallback_tags {
+            extra_tags.push(ctx.tag(&Scalar(t.clone()), Source::Flag("the CI's default tags"))?);
+        }
     }
     // Keys added to the image form later stay unset here until the Compose form takes them.
     let image = RawImage {

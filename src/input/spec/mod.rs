@@ -109,6 +109,10 @@ pub struct BuildExtras {
     pub cache_from: Vec<String>,
     /// Full references the shipped image is also tagged and pushed as (Compose `build.tags`).
     pub extra_refs: Vec<String>,
+    /// Names the shipped image is also given in the local engine, never pushed: Compose's
+    /// `<project>-<service>` for a service without `image:` that is published under the
+    /// spec's `registry:`, which `docker compose up --no-build` looks for.
+    pub local_tags: Vec<String>,
     /// `--label KEY=VALUE`.
     pub labels: BTreeMap<String, String>,
     /// `--secret id=ID,src=PATH` or `--secret id=ID,env=VAR` (BuildKit only).
