@@ -641,3 +641,74 @@ fn the_compose_examples_plan_and_their_checked_in_ci_jobs_are_current() {
         );
     }
 }
+
+/// The README's Compose section names every build key the reader knows: taken (its table) or
+/// refused (its paragraph), and those the conversion refuses are not in the table.
+#[test]
+fn the_readme_says_which_build_keys_are_taken_and_which_refused() {
+    use layercache::input::compose::keys::{BUILD_KEYS, UNSUPPORTED_BUILD_KEYS};
+    let readme = include_str!("../README.md");
+    let section = &readme[readme.find("\n## Compose\n").expect("the Compose section")..];
+    let section = &section[..section[1..].find("\n## ").expect("its end") + 1];
+    let ticked = |text: &str| -> Vec<String> {
+        text.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(|w| w.split([':', ' ']).next().unwrap_or("").to_string())
+            .collect()
+    };
+    let table = &section[section.find("**Keys taken**").expect("Keys taken")..];
+    let taken: Vec<String> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("| key |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .flat_map(|l| ticked(l.trim_start_matches('|').split(" | ").next().unwrap_or("")))
+        .collect();
+    let refused_text = &section[section.find("**Keys refused**").expect("Keys refused")..];
+    let refused = ticked(&refused_text[..refused_text.find("\n\n").unwrap_or(refused_text.len())]);
+    let has = |list: &[String], key: &str| list.iter().any(|k| k == key);
+    for key in BUILD_KEYS {
+        assert!(
+            has(&taken, key) || has(&refused, key),
+            "build.{key} is neither in the README's table nor among the refused keys"
+        );
+    }
+    for key in UNSUPPORTED_BUILD_KEYS.iter().chain(&[
+        "dockerfile_inline",
+        "cache_to",
+        "no_cache",
+        "platforms",
+    ]) {
+        assert!(has(&refused, key), "build.{key} is refused: {refused:?}");
+        assert!(!has(&taken, key), "build.{key} is refused, not taken");
+    }
+    // The service keys the reader reads.
+    for key in ["image", "profiles", "depends_on", "extends"] {
+        assert!(has(&taken, key), "{key}: {taken:?}");
+    }
+    assert!(has(&refused, "platform"), "{refused:?}");
+}
+
+#[test]
+fn the_compose_form_s_jobs_is_the_whole_project_s() {
+    // Not `single`: its LAYERCACHE_JOBS would win over the spec, as --jobs does.
+    Test::new()
+        .dockerfile("FROM busybox:1.36\n")
+        .file(
+            "compose.yaml",
+            "services:\n  app:\n    image: r/app\n    build: .\n",
+        )
+        .spec("compose: compose.yaml\njobs: 3\n")
+        .args(&["plan", "--format", "json"])
+        .success()
+        .stdout_has("\"jobs\": 3")
+        .run();
+    single("services:\n  app:\n    image: r/app\n    build: .\n")
+        .spec("compose: compose.yaml\njobs: 0\n")
+        .args(&["plan"])
+        .status(2)
+        .stderr_has("layercache.yml:2:1: `jobs: 0` is not a number of docker commands from 1 to 64")
+        .no_docker()
+        .run();
+}

@@ -5,6 +5,7 @@
 //! ```yaml
 //! compose: docker-compose.multi.yml        # or a list, or {files: [...], profiles: [...], project_name: x}
 //! registry: registry.example.com/team      # services without `image:` become <registry>/<project>-<service>
+//!                                          # (and <project>-<service> locally, for compose)
 //! cache_repository: registry.example.com/team/cache   # caches of service S go to <this>/S
 //! strategy: registry
 //! ```
@@ -14,7 +15,7 @@
 //! keep in step with the Dockerfile, not two. Nothing here reads the Compose file itself.
 
 use super::raw::{yaml_error, RawImage, Scalar};
-use super::{image_spans, resolve, root_key, Ctx, ImageConfig, Overrides, Source};
+use super::{image_spans, parse_jobs, resolve, root_key, Ctx, ImageConfig, Overrides, Source};
 use crate::error::{self, Error};
 use crate::input::reference::Reference;
 use serde::Deserialize;
@@ -47,6 +48,7 @@ pub const COMPOSE_FORM_KEYS: &[&str] = &[
     "strategy",
     "cache_dir",
     "cache_export",
+    "jobs",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -65,6 +67,7 @@ struct RawComposeSpec {
     strategy: Option<Scalar>,
     cache_dir: Option<Scalar>,
     cache_export: Option<Vec<Scalar>>,
+    jobs: Option<Scalar>,
 }
 
 /// A spec in the Compose form, resolved: which Compose files, and what layercache adds.
@@ -87,6 +90,8 @@ pub struct ComposeSpec {
     /// `tags:` and `--tag`, else the CI's default tags (commit, branch): published besides
     /// the tag of the service's `image:`.
     pub extra_tags: Vec<String>,
+    /// `jobs:`, when the spec sets it: docker commands at once, for the whole project.
+    pub jobs: Option<usize>,
     /// Every other setting, for every service; its `image`, `tags`, `cache_repository`,
     /// `dockerfile`, `context` and `target` are placeholders the conversion replaces.
     pub defaults: ImageConfig,
@@ -159,6 +164,10 @@ pub(super) fn parse_compose_spec(
         secrets: raw.secrets.iter().flatten().map(|s| s.0.clone()).collect(),
     };
     let (files, profiles, project_name) = compose_value(&ctx, &raw.compose, base)?;
+    let jobs = match &raw.jobs {
+        Some(value) => Some(parse_jobs(text, file, env, value)?),
+        None => None,
+    };
     let registry = raw
         .registry
         .as_ref()
@@ -221,6 +230,7 @@ pub(super) fn parse_compose_spec(
         registry,
         cache_repository,
         extra_tags,
+        jobs,
         defaults,
     })
 }
@@ -255,21 +265,28 @@ fn compose_value(ctx: &Ctx, value: &serde_yaml::Value, base: &Path) -> Result<Co
             other => Ok(vec![scalar(other)?]),
         }
     };
-    let join = |f: String| -> PathBuf {
-        if base.as_os_str().is_empty() {
-            PathBuf::from(f)
-        } else {
-            base.join(f)
+    let files = |v: &Value| -> Result<Vec<PathBuf>, Error> {
+        let mut files = Vec::new();
+        for f in list(v)? {
+            if f.is_empty() {
+                return Err(bad("a file name is empty"));
+            }
+            files.push(if base.as_os_str().is_empty() {
+                PathBuf::from(f)
+            } else {
+                base.join(f)
+            });
         }
+        Ok(files)
     };
     match value {
         Value::Mapping(m) => {
-            let mut files = Vec::new();
+            let mut found_files = Vec::new();
             let mut profiles = Vec::new();
             let mut project_name = None;
             for (k, v) in m {
                 match k.as_str() {
-                    Some("files") => files = list(v)?.into_iter().map(join).collect(),
+                    Some("files") => found_files = files(v)?,
                     Some("profiles") => profiles = list(v)?,
                     Some("project_name") => project_name = Some(scalar(v)?),
                     _ => {
@@ -280,14 +297,10 @@ fn compose_value(ctx: &Ctx, value: &serde_yaml::Value, base: &Path) -> Result<Co
                     }
                 }
             }
-            Ok((files, profiles, project_name))
+            Ok((found_files, profiles, project_name))
         }
         Value::Null => Err(bad("`compose:` names no file")),
-        other => Ok((
-            list(other)?.into_iter().map(join).collect(),
-            Vec::new(),
-            None,
-        )),
+        other => Ok((files(other)?, Vec::new(), None)),
     }
 }
 
