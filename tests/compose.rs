@@ -440,6 +440,25 @@ fn ci_default_tags_come_besides_each_service_s_image_tag() {
         .stdout_has(&format!("--tag {r}:1 --tag {r}:v3 "))
         .stdout_lacks(&format!(":{SHA}"))
         .run();
+    // A service without `image:` goes to the CI's registry image, as a spec's image does,
+    // under the CI's tags alone (it has no tag of its own), and keeps Compose's local name.
+    let ci = "registry.gitlab.com/team/app/shop-web";
+    in_gitlab(single("name: shop\nservices:\n  web:\n    build: .\n"))
+        .engine("28.5.2", "classic", "docker")
+        .args(&["build"])
+        .success()
+        .steps(&[
+            &format!(
+                "build --progress=plain --cache-from {ci}:cache-stage-0-{branch} \
+                 --cache-from {ci}:cache-stage-0-main --cache-from {ci}:cache-stage-0 \
+                 --build-arg BUILDKIT_INLINE_CACHE=1 --tag {ci}:cache-stage-0-{branch} \
+                 --tag {ci}:{SHA} --tag {ci}:{branch} --tag shop-web:latest --file Dockerfile ."
+            ),
+            &format!("push {ci}:cache-stage-0-{branch}"),
+            &format!("push {ci}:{SHA}"),
+            &format!("push {ci}:{branch}"),
+        ])
+        .run();
     // An `image:` tag that is the commit already is not repeated.
     in_gitlab(single(
         "services:\n  app:\n    image: localhost:5000/app:${CI_COMMIT_SHA}\n    build: .\n",

@@ -200,12 +200,8 @@ impl Convert<'_> {
         let b = self.build;
         let defaults = &self.settings.defaults;
         self.refuse_what_docker_build_cannot_do()?;
-        let (image, mut tags, local) = self.reference()?;
-        for t in &self.settings.extra_tags {
-            if !tags.contains(t) {
-                tags.push(t.clone());
-            }
-        }
+        let (image, own_tag, local) = self.reference()?;
+        let tags = self.published_tags(own_tag);
         // Compose's own names, tagged in the local engine only: `docker compose up --no-build`
         // looks for them there, and a local name cannot be pushed.
         let mut local_tags: Vec<String> = local.into_iter().collect();
@@ -287,11 +283,13 @@ impl Convert<'_> {
         })
     }
 
-    /// The repository and the tags of the service's image, and the local name to tag it with
-    /// besides: `image:` as written; without one, `<registry>/<project>-<service>` with the
-    /// spec's `registry:` (and compose's local name `<project>-<service>:latest` besides),
-    /// else that local name itself, which cannot be pushed.
-    fn reference(&self) -> Result<(Reference, Vec<String>, Option<String>), Error> {
+    /// The repository of the service's image, the tag compose looks for, and the local name to
+    /// tag it with besides: `image:` as written (its tag, `latest` when it has none); without
+    /// one, `<registry>/<project>-<service>` under the spec's `registry:` (the CI's registry
+    /// image by default) with no tag of its own, and compose's local name
+    /// `<project>-<service>:latest` besides; else that local name itself, which cannot be
+    /// pushed.
+    fn reference(&self) -> Result<(Reference, Option<String>, Option<String>), Error> {
         let b = self.build;
         if let Some(image) = &b.image {
             let r = self.image_reference(b, image)?;
@@ -301,7 +299,7 @@ impl Convert<'_> {
                 digest: None,
                 ..r
             };
-            return Ok((repository, vec![tag], None));
+            return Ok((repository, Some(tag), None));
         }
         let local = self.local_name(b)?;
         let r = match &self.settings.registry {
@@ -316,43 +314,51 @@ impl Convert<'_> {
                     &format!(
                         "add `image: registry.example.com/team/{}` to the service, or \
                          `registry: registry.example.com/team` to a layercache.yml with \
-                         `compose:`, or build with --no-push",
+                         `compose:`, or build with --no-push (in GitLab CI, GitHub Actions \
+                         and CircleCI the CI's registry image is the default registry)",
                         self.service()
                     ),
                 ))
             }
-            None => return Ok((local, vec!["latest".into()], None)),
+            None => return Ok((local, Some("latest".into()), None)),
         };
-        Ok((
-            r,
-            vec!["latest".into()],
-            Some(local.with_tag("latest").to_string()),
-        ))
+        Ok((r, None, Some(local.with_tag("latest").to_string())))
+    }
+
+    /// The tags an image is published under: its own (the one compose looks for), then the
+    /// spec's `tags:` (or `--tag`, or the CI's commit and branch); with no tag of its own and
+    /// none of those, `latest`, as for a spec's image.
+    fn published_tags(&self, own: Option<String>) -> Vec<String> {
+        let mut tags: Vec<String> = own.into_iter().collect();
+        for t in &self.settings.extra_tags {
+            if !tags.contains(t) {
+                tags.push(t.clone());
+            }
+        }
+        if tags.is_empty() {
+            tags.push("latest".into());
+        }
+        tags
     }
 
     /// The names another service of the group gives this build: the refs it is published as
-    /// (its `image:`, or the registry's, each with the spec's tags besides), and its local
-    /// name when compose looks for one that is not among them.
+    /// (its `image:`, or the registry's, with the spec's tags as for the first service), and
+    /// its local name when compose looks for one that is not among them.
     fn names_of(&self, other: &ServiceBuild) -> Result<(Vec<String>, Option<String>), Error> {
-        let with_tags = |r: &Reference| -> Vec<String> {
-            let own = r.tag.clone().unwrap_or_else(|| "latest".into());
-            std::iter::once(own.clone())
-                .chain(
-                    self.settings
-                        .extra_tags
-                        .iter()
-                        .filter(|t| **t != own)
-                        .cloned(),
-                )
-                .map(|t| r.with_tag(&t).to_string())
+        let refs = |r: &Reference, own: Option<String>| -> Vec<String> {
+            self.published_tags(own)
+                .iter()
+                .map(|t| r.with_tag(t).to_string())
                 .collect()
         };
         if let Some(image) = &other.image {
-            return Ok((with_tags(&self.image_reference(other, image)?), None));
+            let r = self.image_reference(other, image)?;
+            let own = r.tag.clone().unwrap_or_else(|| "latest".into());
+            return Ok((refs(&r, Some(own)), None));
         }
         let local = self.local_name(other)?.with_tag("latest").to_string();
         match &self.settings.registry {
-            Some(prefix) => Ok((with_tags(&self.prefixed(other, prefix)?), Some(local))),
+            Some(prefix) => Ok((refs(&self.prefixed(other, prefix)?, None), Some(local))),
             None => Ok((Vec::new(), Some(local))),
         }
     }
@@ -562,6 +568,18 @@ mod tests {
     use crate::input::spec::compose_settings_from_flags;
 
     fn images(compose: &str, env: &[(&str, &str)], push: bool) -> Result<Vec<ImageConfig>, Error> {
+        let overrides = Overrides {
+            push: Some(push),
+            ..Overrides::default()
+        };
+        images_with(compose, env, overrides)
+    }
+
+    fn images_with(
+        compose: &str,
+        env: &[(&str, &str)],
+        overrides: Overrides,
+    ) -> Result<Vec<ImageConfig>, Error> {
         let env: BTreeMap<String, String> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -572,10 +590,6 @@ mod tests {
             ..Request::default()
         };
         let project = resolve(&request, &MemoryFs::new([("/p/compose.yaml", compose)])).unwrap();
-        let overrides = Overrides {
-            push: Some(push),
-            ..Overrides::default()
-        };
         let settings = compose_settings_from_flags(&overrides).unwrap();
         images_of(&project, &settings, &overrides, Path::new("/p"), &|k| {
             env.get(k).cloned()
@@ -641,5 +655,36 @@ mod tests {
         let c = images(text, &[], false).unwrap().remove(0);
         assert_eq!(c.image.to_string(), "shop-web");
         assert_eq!(c.tags, ["latest"]);
+    }
+
+    #[test]
+    fn in_ci_the_ci_s_tags_and_registry_image_are_the_defaults() {
+        let ci = || Overrides {
+            fallback_image: Some("registry.gitlab.com/team/app".into()),
+            fallback_tags: vec!["abc".into(), "main".into()],
+            ..Overrides::default()
+        };
+        let text = "name: shop\nservices:\n  app:\n    image: r/app:1\n    build: .\n  \
+                    web:\n    build: {context: ., target: web}\n";
+        let list = images_with(text, &[], ci()).unwrap();
+        assert_eq!(list[0].tags, ["1", "abc", "main"], "besides the image: tag");
+        assert_eq!(
+            list[1].image.to_string(),
+            "registry.gitlab.com/team/app/shop-web"
+        );
+        assert_eq!(
+            list[1].tags,
+            ["abc", "main"],
+            "no tag of its own: the CI's alone"
+        );
+        assert_eq!(list[1].extras.local_tags, ["shop-web:latest"]);
+        // A flag's tag replaces the CI's.
+        let flagged = Overrides {
+            tags: vec!["v2".into()],
+            ..ci()
+        };
+        let list = images_with(text, &[], flagged).unwrap();
+        assert_eq!(list[0].tags, ["1", "v2"]);
+        assert_eq!(list[1].tags, ["v2"]);
     }
 }

@@ -82,7 +82,8 @@ pub struct ComposeSpec {
     pub working_dir: PathBuf,
     pub profiles: Vec<String>,
     pub project_name: Option<String>,
-    /// `registry:`: the repository prefix of services without `image:`.
+    /// `registry:`, else the CI's registry image: the repository prefix of services without
+    /// `image:`.
     pub registry: Option<Reference>,
     /// `cache_repository:` (or `--cache-repository`): the prefix of each service's cache
     /// repository; `None`: each image's own repository.
@@ -168,11 +169,14 @@ pub(super) fn parse_compose_spec(
         Some(value) => Some(parse_jobs(text, file, env, value)?),
         None => None,
     };
-    let registry = raw
-        .registry
-        .as_ref()
-        .map(|r| ctx.repository(r, Source::Spec(&["registry"])))
-        .transpose()?;
+    // As a spec's `image:`: the CI's registry image when the spec names none.
+    let registry = match (&raw.registry, &overrides.fallback_image) {
+        (Some(r), _) => Some(ctx.repository(r, Source::Spec(&["registry"]))?),
+        (None, Some(ci)) => {
+            Some(ctx.repository(&Scalar(ci.clone()), Source::Flag("the CI's registry image"))?)
+        }
+        (None, None) => None,
+    };
     let cache_repository = match (&overrides.cache_repository, &raw.cache_repository) {
         (Some(flag), _) => {
             Some(ctx.repository(&Scalar(flag.clone()), Source::Flag("--cache-repository"))?)
