@@ -314,8 +314,8 @@ impl Convert<'_> {
                     &format!(
                         "add `image: registry.example.com/team/{}` to the service, or \
                          `registry: registry.example.com/team` to a layercache.yml with \
-                         `compose:`, or build with --no-push (in GitLab CI, GitHub Actions \
-                         and CircleCI the CI's registry image is the default registry)",
+                         `compose:`, or build with --no-push (in GitLab CI and GitHub \
+                         Actions the CI's registry image is the default registry)",
                         self.service()
                     ),
                 ))
@@ -686,5 +686,20 @@ mod tests {
         let list = images_with(text, &[], flagged).unwrap();
         assert_eq!(list[0].tags, ["1", "v2"]);
         assert_eq!(list[1].tags, ["v2"]);
+    }
+
+    #[test]
+    fn docker_hub_is_no_default_registry() {
+        // CircleCI's default image is on Docker Hub: `user/repo/shop-web` could not be pushed.
+        let circle = Overrides {
+            fallback_image: Some("octo/app".into()),
+            ..Overrides::default()
+        };
+        let e =
+            images_with("name: shop\nservices:\n  web:\n    build: .\n", &[], circle).unwrap_err();
+        assert!(
+            e.to_string().contains("service `web` has no `image:`"),
+            "{e}"
+        );
     }
 }

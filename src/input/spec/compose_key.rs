@@ -82,8 +82,8 @@ pub struct ComposeSpec {
     pub working_dir: PathBuf,
     pub profiles: Vec<String>,
     pub project_name: Option<String>,
-    /// `registry:`, else the CI's registry image: the repository prefix of services without
-    /// `image:`.
+    /// `registry:`, else the CI's registry image (unless on Docker Hub): the repository
+    /// prefix of services without `image:`.
     pub registry: Option<Reference>,
     /// `cache_repository:` (or `--cache-repository`): the prefix of each service's cache
     /// repository; `None`: each image's own repository.
@@ -169,11 +169,13 @@ pub(super) fn parse_compose_spec(
         Some(value) => Some(parse_jobs(text, file, env, value)?),
         None => None,
     };
-    // As a spec's `image:`: the CI's registry image when the spec names none.
+    // As a spec's `image:`: the CI's registry image when the spec names none. Not on Docker
+    // Hub (CircleCI's default), whose repositories are `namespace/name`, with nothing below.
     let registry = match (&raw.registry, &overrides.fallback_image) {
         (Some(r), _) => Some(ctx.repository(r, Source::Spec(&["registry"]))?),
         (None, Some(ci)) => {
-            Some(ctx.repository(&Scalar(ci.clone()), Source::Flag("the CI's registry image"))?)
+            let r = ctx.repository(&Scalar(ci.clone()), Source::Flag("the CI's registry image"))?;
+            (!matches!(r.registry(), "docker.io" | "index.docker.io")).then_some(r)
         }
         (None, None) => None,
     };
