@@ -75,6 +75,7 @@ pub fn read_inputs(
                 (spec.images, path.display().to_string())
             }
             SpecFile::Compose(settings) => {
+                jobs = settings.jobs;
                 let request = compose::Request {
                     working_dir: files.working_dir.join(&settings.working_dir),
                     files: settings

@@ -184,7 +184,8 @@ fn plan_image(
 
 /// The image's refs under its tags, in the order they are published: the immutable tags (the
 /// commit, a version, and the other refs Compose's `build.tags` names) first, the moving ones
-/// (`latest`, the branch's or the default branch's name) last, each group in the spec's order. A run that fails part-way then never leaves
+/// (`latest`, the branch's or the default branch's name) last, each group in the spec's order,
+/// the further refs after the image's own. A run that fails part-way then never leaves
 /// `latest` on an image whose caches and commit tag are missing.
 fn publish_refs(config: &ImageConfig, opts: &Options) -> PublishRefs {
     let (moving, immutable): (Vec<&String>, Vec<&String>) =
@@ -194,12 +195,23 @@ fn publish_refs(config: &ImageConfig, opts: &Options) -> PublishRefs {
             .map(|t| config.image.with_tag(t).to_string())
             .collect::<Vec<String>>()
     };
+    // The further refs (the other services of a Compose build) are ordered by their tags too.
+    let (extra_moving, extra_immutable): (Vec<&String>, Vec<&String>) =
+        config.extras.extra_refs.iter().partition(|r| {
+            crate::input::reference::parse(r)
+                .ok()
+                .and_then(|r| r.tag)
+                .is_some_and(|t| is_moving_tag(&t, opts))
+        });
     PublishRefs {
         immutable: refs(immutable)
             .into_iter()
-            .chain(config.extras.extra_refs.iter().cloned())
+            .chain(extra_immutable.into_iter().cloned())
             .collect(),
-        moving: refs(moving),
+        moving: refs(moving)
+            .into_iter()
+            .chain(extra_moving.into_iter().cloned())
+            .collect(),
     }
 }
 

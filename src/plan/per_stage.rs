@@ -106,6 +106,15 @@ pub(crate) fn plan_image(
             .map(|r| r.write.clone())
             .into_iter()
             .chain(publish.iter().filter(|_| i == target).cloned())
+            // Names for the local engine only (Compose's own): tagged, never pushed.
+            .chain(
+                config
+                    .extras
+                    .local_tags
+                    .iter()
+                    .filter(|_| i == target)
+                    .cloned(),
+            )
             .collect();
         let build = StageBuild {
             config,

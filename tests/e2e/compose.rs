@@ -166,3 +166,78 @@ fn skipped_unless_ci(why: &str) {
     );
     eprintln!("skipped: {why}");
 }
+
+/// A service without `image:`, published under the `registry:` prefix of a layercache.yml in the
+/// Compose form: pushed as `<prefix>/<project>-<service>`, and tagged `<project>-<service>`
+/// in the engine, the name compose v2 gives it, so `docker compose up --no-build --pull never`
+/// runs it (whichever step gave the name: the build, or `docker tag` after a pushing build).
+#[test]
+fn a_service_without_image_is_pushed_under_the_prefix_and_run_by_compose_s_name() {
+    let Some(s) = start("compose-prefix") else {
+        return;
+    };
+    let bk = s.engine.buildkit_docker.clone();
+    let prefix = s.repo("prefix");
+    let name = format!("lce2e{}", std::process::id());
+    let local = format!("{name}-web");
+    let pushed = format!("{prefix}/{local}");
+    let p = s.project("FROM scratch\n");
+    let run = format!("{}-prefix", std::process::id());
+    p.file("Dockerfile.web", &WEB.replace("{RUN}", &run))
+        .file("web.sh", "echo web-by-compose-name\n")
+        .file(
+            "compose.yaml",
+            &format!(
+                "name: {name}\nservices:\n  web:\n    build:\n      context: .\n      \
+                 dockerfile: Dockerfile.web\n      args:\n        BASE_IMAGE: {}\n",
+                s.engine.base_image
+            ),
+        )
+        .file(
+            "layercache.yml",
+            &format!("compose: compose.yaml\nregistry: {prefix}\n"),
+        );
+    // Nothing of that name here before (an earlier run with a recycled pid).
+    p.sh("docker rmi", &format!("{bk} rmi -f {local}:latest"));
+    let built = p
+        .sh(
+            "layercache build (compose form, registry prefix)",
+            &format!(
+                "LAYERCACHE_JOBS=1 '{}' build --docker '{bk}'",
+                env!("CARGO_BIN_EXE_layercache")
+            ),
+        )
+        .ok();
+    assert!(
+        registry_tags(&pushed).contains(&"latest".to_string()),
+        "{:?}\n{}",
+        registry_tags(&pushed),
+        built.dump()
+    );
+    let images = p
+        .sh(
+            "docker images",
+            &format!("{bk} images --format '{{{{.Repository}}}}:{{{{.Tag}}}}'"),
+        )
+        .ok();
+    images.says(&format!("{local}:latest"));
+    let has_compose = p
+        .sh("docker compose version", &format!("{bk} compose version"))
+        .code
+        == 0;
+    if has_compose {
+        p.sh(
+            "docker compose up --no-build",
+            &format!("{bk} compose up --no-build --pull never"),
+        )
+        .ok()
+        .says("web-by-compose-name");
+        p.sh("docker compose down", &format!("{bk} compose down"))
+            .ok();
+        eprintln!("e2e[compose-prefix]: compose v2 ran {local} (up --no-build --pull never)");
+    } else {
+        skipped_unless_ci(&format!("docker compose v2 is not installed for {bk}"));
+    }
+    p.sh("docker rmi", &format!("{bk} rmi -f {local}:latest"));
+    s.wipe(&pushed);
+}

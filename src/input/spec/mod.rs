@@ -109,6 +109,10 @@ pub struct BuildExtras {
     pub cache_from: Vec<String>,
     /// Full references the shipped image is also tagged and pushed as (Compose `build.tags`).
     pub extra_refs: Vec<String>,
+    /// Names the shipped image is also given in the local engine, never pushed: Compose's
+    /// `<project>-<service>` for a service without `image:` that is published under the
+    /// spec's `registry:`, which `docker compose up --no-build` looks for.
+    pub local_tags: Vec<String>,
     /// `--label KEY=VALUE`.
     pub labels: BTreeMap<String, String>,
     /// `--secret id=ID,src=PATH` or `--secret id=ID,env=VAR` (BuildKit only).
@@ -270,16 +274,26 @@ pub fn load_file(
     env: &dyn Fn(&str) -> Option<String>,
     overrides: &Overrides,
 ) -> Result<SpecFile, Error> {
-    let file = path.display().to_string();
     let text = read_text(path)?;
     let base = path.parent().unwrap_or(Path::new(""));
-    let compose = serde_yaml::from_str::<serde_yaml::Value>(&text)
+    parse_file_text(&text, &path.display().to_string(), base, env, overrides)
+}
+
+/// [`load_file`] of a spec's text: `file` names it in messages, `base` is its folder.
+pub fn parse_file_text(
+    text: &str,
+    file: &str,
+    base: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    overrides: &Overrides,
+) -> Result<SpecFile, Error> {
+    let compose = serde_yaml::from_str::<serde_yaml::Value>(text)
         .is_ok_and(|v| compose_key::is_compose_form(&v));
     if compose {
-        return compose_key::parse_compose_spec(&text, &file, base, env, overrides)
+        return compose_key::parse_compose_spec(text, file, base, env, overrides)
             .map(|c| SpecFile::Compose(Box::new(c)));
     }
-    parse_spec(&text, &file, base, env, overrides).map(SpecFile::Images)
+    parse_spec(text, file, base, env, overrides).map(SpecFile::Images)
 }
 
 /// Reads, interpolates and validates a spec file. `env` looks up environment variables.
