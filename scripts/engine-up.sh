@@ -17,7 +17,8 @@
 # all in $STATE/engines/NAME, so it never touches another engine. The trixie and forky packages
 # are downloaded with a private apt list and unpacked (never installed) into $STATE/pkgs/SUITE,
 # once: a second bring-up installs nothing. Their buildx and compose plugins go in the engine's
-# own DOCKER_CONFIG ($STATE/engines/NAME/docker-config/cli-plugins).
+# own DOCKER_CONFIG ($STATE/engines/NAME/docker-config/cli-plugins); the 20.10 set-ups get
+# trixie's compose plugin there too (no buildx: the 20.10 client has BuildKit built in).
 # If another engine set-up of ours is up, this script says so and exits 1: run
 # scripts/engine-down.sh first (scripts/e2e-matrix.sh does).
 #
@@ -615,6 +616,21 @@ SH
     mv "$E/bin/docker-nobuildx.new" "$E/bin/docker-nobuildx"
 }
 
+# compose_for_bookworm: the 20.10 set-ups' docker config ($E/docker-config) with compose v2 (trixie's
+# plugin, unpacked as for the 26.1 set-ups and shared with them) and without buildx (the 20.10
+# client builds with its daemon's built-in BuildKit), so e2e::compose runs `docker compose` there
+# too: nothing skipped.
+compose_for_bookworm() {
+    local own_pkg="$PKG"
+    PKG="$STATE/pkgs/trixie"
+    ensure_suite trixie
+    local bin="$PKG/root/usr/libexec/docker/cli-plugins/docker-compose"
+    PKG="$own_pkg"
+    [ -x "$bin" ] || die "docker-compose missing from the unpacked trixie packages ($bin)"
+    mkdir -p "$E/docker-config/cli-plugins"
+    ln -sfn "$bin" "$E/docker-config/cli-plugins/docker-compose"
+}
+
 # ================================================================= main
 scrub_own_env
 
@@ -669,12 +685,14 @@ else
     ensure_packages 1
     case "$ENGINE" in
         20.10)
-            X_CONFIG="${DOCKER_CONFIG:-${HOME:-/root}/.docker}"
+            compose_for_bookworm
+            X_CONFIG="$E/docker-config"
             X_TLS_VERIFY="" X_CERT_PATH=""
             ;;
         20.10-tls)
             make_certs "$E/certs"
-            X_CONFIG="${DOCKER_CONFIG:-${HOME:-/root}/.docker}"
+            compose_for_bookworm
+            X_CONFIG="$E/docker-config"
             X_TLS_VERIFY=1 X_CERT_PATH="$E/certs/client"
             ;;
         *)

@@ -309,7 +309,8 @@ pub struct SpecArgs {
     )]
     pub docker: String,
 
-    /// Tries for each push and pull (builds are never retried)
+    /// Tries for each push and pull, and for a `buildx build --push` whose push failed (a failed
+    /// build step is never retried)
     #[arg(long, value_name = "N", default_value_t = Retry::DEFAULT.tries, env = "LAYERCACHE_RETRIES",
           value_parser = clap::value_parser!(u32).range(1..=20))]
     pub retries: u32,

@@ -10,37 +10,50 @@ use crate::cli::{
     SpecArgs,
 };
 use crate::error::Error;
-use crate::input::ci::{CiContext, Platform};
+use crate::input::ci::{is_platform_variable, CiContext, Platform, ShellCi};
 use crate::input::spec::Overrides;
 use crate::lint::Severity;
 use crate::plan::step::Retry;
 use crate::plan::{Builder, BuilderChoice, LoginFlags};
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::input::InputFiles;
 pub use crate::input::DEFAULT_SPEC;
 
-/// The environment, read once at start-up. Variables whose name or value is not UTF-8 are left
-/// out: no variable layercache reads can be one.
+/// The environment, read once at start-up: the variables and the current folder. Variables
+/// whose name or value is not UTF-8 are left out: no variable layercache reads can be one.
 #[derive(Debug, Clone, Default)]
 pub struct Env {
     vars: BTreeMap<String, String>,
+    /// Empty when it cannot be read (a folder removed under the process).
+    working_dir: PathBuf,
 }
 
 impl Env {
     pub fn capture() -> Env {
-        Env::from_pairs(
-            std::env::vars_os()
-                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
-        )
+        Env {
+            working_dir: std::env::current_dir().unwrap_or_default(),
+            ..Env::from_pairs(
+                std::env::vars_os()
+                    .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+            )
+        }
     }
 
+    /// Variables alone (tests), with no current folder.
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Env {
         Env {
             vars: pairs.into_iter().collect(),
+            working_dir: PathBuf::new(),
         }
+    }
+
+    /// Where relative paths start.
+    pub fn working_dir(&self) -> &Path {
+        &self.working_dir
     }
 
     pub fn get(&self, name: &str) -> Option<String> {
@@ -73,7 +86,7 @@ impl FileArgs {
             profiles: self.profiles.clone(),
             project_name: self.project_name.clone(),
             env: env.vars().clone(),
-            working_dir: std::env::current_dir().unwrap_or_default(),
+            working_dir: env.working_dir().to_path_buf(),
         }
     }
 
@@ -97,9 +110,9 @@ pub struct SpecOptions {
     pub keep_going: bool,
     /// `--jobs` / `LAYERCACHE_JOBS`; the spec's `jobs:` and the default come later.
     pub jobs: Option<usize>,
-    /// This machine's cores (`available_parallelism`), for the default of `jobs`; `None` when
-    /// the plan runs elsewhere (`ci --standalone`).
-    pub parallelism: Option<usize>,
+    /// The cores of the machine the plan runs on, for the default of `jobs`: this one's
+    /// (`available_parallelism`), else [`UNKNOWN_MACHINE_CORES`].
+    pub parallelism: usize,
     pub reexport: bool,
     pub login_flags: Option<LoginFlags>,
     pub ci: CiContext,
@@ -170,7 +183,8 @@ impl SpecOptions {
             },
             keep_going: args.keep_going,
             jobs: args.jobs.map(|j| j as usize),
-            parallelism: std::thread::available_parallelism().ok().map(|n| n.get()),
+            parallelism: std::thread::available_parallelism()
+                .map_or(UNKNOWN_MACHINE_CORES, |n| n.get()),
             reexport: !args.no_reexport,
             login_flags,
             ci,
@@ -180,9 +194,97 @@ impl SpecOptions {
         })
     }
 
+    /// The options of a `ci --standalone` job's script: planned as a local run (the job must not
+    /// depend on the CI that generated it) with the flags' defaults, the runner's `docker` from
+    /// its PATH and the builder named, as this machine's docker says nothing about the runner's.
+    /// The CI's values (image, tags, branch caches) are the job's shell variables, `shell`'s
+    /// placeholders here.
+    pub fn for_job(
+        files: InputFiles,
+        shell: &ShellCi,
+        builder: Builder,
+        push: bool,
+    ) -> SpecOptions {
+        let ci = shell.context();
+        SpecOptions {
+            files,
+            overrides: Overrides {
+                push: Some(push),
+                fallback_image: ci.image.clone(),
+                fallback_tags: ci.default_tags(),
+                ..Overrides::default()
+            },
+            docker: "docker".into(),
+            builder: match builder {
+                Builder::BuildKit => BuilderChoice::BuildKit,
+                Builder::Legacy => BuilderChoice::Legacy,
+            },
+            retry: Retry::DEFAULT,
+            keep_going: false,
+            jobs: None,
+            parallelism: UNKNOWN_MACHINE_CORES,
+            reexport: true,
+            login_flags: None,
+            ci,
+            // The job decides nothing about forks: the script is written once, for every pipeline.
+            fork_push_refused: false,
+            keep_login: false,
+            // The runner's docker config is the job's business: log out of what the script logs
+            // in to.
+            docker_config: None,
+        }
+    }
+
     /// The variable that holds the password given with `--registry-password-var`, if any.
     pub fn password_var(&self) -> Option<&str> {
         self.login_flags.as_ref().map(|l| l.password_var.as_str())
+    }
+}
+
+/// The cores assumed where they are not known, or the plan runs on another machine (a `ci
+/// --standalone` script): the smallest hosted runners of GitHub Actions and GitLab have 2.
+pub const UNKNOWN_MACHINE_CORES: usize = 2;
+
+/// The environment as a standalone job's spec sees it when the job is generated: the CI's own
+/// variables are the job's, read in each run (placeholders here, shell variables in the
+/// script); any other is read from the snapshot, fixed at generation time, and its name noted.
+pub struct RecordingEnv<'a> {
+    env: &'a Env,
+    shell: &'a ShellCi,
+    platform: Platform,
+    fixed: RefCell<BTreeSet<String>>,
+}
+
+impl<'a> RecordingEnv<'a> {
+    pub fn new(env: &'a Env, shell: &'a ShellCi, platform: Platform) -> RecordingEnv<'a> {
+        RecordingEnv {
+            env,
+            shell,
+            platform,
+            fixed: RefCell::default(),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<String> {
+        if is_platform_variable(self.platform, name) {
+            Some(self.shell.token(&format!("${{{name}}}")))
+        } else {
+            self.fixed.borrow_mut().insert(name.to_string());
+            self.env.get(name)
+        }
+    }
+
+    /// The variables read and fixed, by name, with whether each was set (never their values:
+    /// one may be a secret).
+    pub fn fixed(self) -> Vec<(String, bool)> {
+        self.fixed
+            .into_inner()
+            .into_iter()
+            .map(|name| {
+                let set = self.env.is_set(&name);
+                (name, set)
+            })
+            .collect()
     }
 }
 

@@ -274,11 +274,200 @@ fn a_service_without_image_is_built_under_compose_s_name_and_not_pushed() {
         .steps(&[
             "build --progress=plain --cache-from localhost:5000/team/ci-web:cache-stage-0 \
              --build-arg BUILDKIT_INLINE_CACHE=1 --tag localhost:5000/team/ci-web:cache-stage-0 \
-             --tag localhost:5000/team/ci-web:latest --file Dockerfile .",
+             --tag localhost:5000/team/ci-web:latest --tag ci-web:latest --file Dockerfile .",
             "push localhost:5000/team/ci-web:cache-stage-0",
             "push localhost:5000/team/ci-web:latest",
         ])
         .run();
+}
+
+/// A service without `image:` under a `registry:` prefix: pushed under the prefix, and also
+/// tagged `<project>-<service>` in the local engine (never pushed), the name Compose v2 gives
+/// it, so `docker compose up --no-build` finds it whatever the strategy.
+#[test]
+fn a_registry_prefix_keeps_compose_s_local_name_without_pushing_it() {
+    let r = "localhost:5000/team/shop-web";
+    let test = || {
+        single("name: shop\nservices:\n  web:\n    build: .\n")
+            .spec("compose: compose.yaml\nregistry: localhost:5000/team\n")
+    };
+    // One buildx build that pushes: the docker driver keeps the image in the daemon, so
+    // tagging it there is enough.
+    test()
+        .engine("28.5.2", "containerd", "docker")
+        .args(&["build"])
+        .success()
+        .steps(&[
+            &format!(
+                "buildx build --progress=plain --cache-from type=registry,ref={r}:buildcache \
+                 --cache-to type=registry,ref={r}:buildcache,mode=max --tag {r}:latest \
+                 --file Dockerfile --push ."
+            ),
+            &format!("tag {r}:latest shop-web:latest"),
+        ])
+        .run();
+    // Another driver keeps it in its own cache: pulled back from the registry, then tagged.
+    test()
+        .engine("28.5.2", "containerd", "docker-container")
+        .args(&["build"])
+        .success()
+        .steps(&[
+            &format!(
+                "buildx build --progress=plain --cache-from type=registry,ref={r}:buildcache \
+                 --cache-to type=registry,ref={r}:buildcache,mode=max --tag {r}:latest \
+                 --file Dockerfile --push ."
+            ),
+            &format!("pull {r}:latest"),
+            &format!("tag {r}:latest shop-web:latest"),
+        ])
+        .run();
+    // Without a push, the build loads the image under both names.
+    test()
+        .engine("28.5.2", "containerd", "docker")
+        .args(&["build", "--no-push"])
+        .success()
+        .steps(&[&format!(
+            "buildx build --progress=plain --cache-from type=registry,ref={r}:buildcache \
+             --tag {r}:latest --tag shop-web:latest --file Dockerfile --load ."
+        )])
+        .run();
+    // The script makes the same calls, the tag step included.
+    let t = test().engine("28.5.2", "containerd", "docker-container");
+    let built = t.clone().args(&["build"]).success().run();
+    let script = t
+        .clone()
+        .args(&["plan", "--format", "sh"])
+        .success()
+        .stdout_has("tag localhost:5000/team/shop-web:latest shop-web:latest")
+        .run();
+    assert_eq!(t.success().run_sh(&script.stdout).calls(), built.calls());
+    // Services sharing one build: each is pushed under the prefix and tagged by its own name.
+    single("name: shop\nservices:\n  web:\n    build: .\n  worker:\n    build: .\n")
+        .spec("compose: compose.yaml\nregistry: localhost:5000/team\n")
+        .engine("28.5.2", "classic", "docker")
+        .args(&["build"])
+        .success()
+        .steps(&[
+            &format!(
+                "build --progress=plain --cache-from {r}:cache-stage-0 \
+                 --build-arg BUILDKIT_INLINE_CACHE=1 --tag {r}:cache-stage-0 --tag {r}:latest \
+                 --tag localhost:5000/team/shop-worker:latest --tag shop-web:latest \
+                 --tag shop-worker:latest --file Dockerfile ."
+            ),
+            &format!("push {r}:cache-stage-0"),
+            &format!("push {r}:latest"),
+            "push localhost:5000/team/shop-worker:latest",
+        ])
+        .run();
+}
+
+/// Recorded GitLab CI variables: a pipeline on branch `feature/Login-Page`.
+fn in_gitlab(test: Test) -> Test {
+    test.env("GITLAB_CI", "true")
+        .env("CI_COMMIT_SHA", SHA)
+        .env("CI_COMMIT_REF_NAME", "feature/Login-Page")
+        .env("CI_COMMIT_REF_SLUG", "feature-login-page")
+        .env("CI_DEFAULT_BRANCH", "main")
+        .env("CI_REGISTRY", "registry.gitlab.com")
+        .env("CI_REGISTRY_IMAGE", "registry.gitlab.com/team/app")
+}
+
+const SHA: &str = "1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c";
+
+/// In CI, a service's image gets the CI's default tags (the commit, the branch) besides its
+/// `image:` tag, as a spec's image would; `tags:` or `--tag` replace them, as for a spec.
+#[test]
+fn ci_default_tags_come_besides_each_service_s_image_tag() {
+    let r = "localhost:5000/app";
+    let branch = "feature-login-page-1ab88ae7";
+    let compose = "services:\n  app:\n    image: localhost:5000/app:1\n    build: .\n  \
+                   worker:\n    image: localhost:5000/worker\n    build: .\n";
+    in_gitlab(single(compose))
+        .engine("28.5.2", "classic", "docker")
+        .args(&["build"])
+        .success()
+        .steps(&[
+            &format!(
+                "build --progress=plain --cache-from {r}:cache-stage-0-{branch} \
+                 --cache-from {r}:cache-stage-0-main --cache-from {r}:cache-stage-0 \
+                 --build-arg BUILDKIT_INLINE_CACHE=1 --tag {r}:cache-stage-0-{branch} \
+                 --tag {r}:1 --tag {r}:{SHA} --tag localhost:5000/worker:{SHA} \
+                 --tag {r}:{branch} --tag localhost:5000/worker:latest \
+                 --tag localhost:5000/worker:{branch} --file Dockerfile ."
+            ),
+            // The commit's tags first, the moving ones (`latest`, the branch) last.
+            &format!("push {r}:cache-stage-0-{branch}"),
+            &format!("push {r}:1"),
+            &format!("push {r}:{SHA}"),
+            &format!("push localhost:5000/worker:{SHA}"),
+            &format!("push {r}:{branch}"),
+            "push localhost:5000/worker:latest",
+            &format!("push localhost:5000/worker:{branch}"),
+        ])
+        .run();
+    // GitHub Actions: its commit and branch, the same way.
+    single("services:\n  app:\n    image: localhost:5000/app:1\n    build: .\n")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_SHA", "abc123")
+        .env("GITHUB_REF_NAME", "main")
+        .env("GITHUB_REF_TYPE", "branch")
+        .env("GITHUB_REPOSITORY", "Octo/App")
+        .engine("28.5.2", "classic", "docker")
+        .args(&["plan"])
+        .success()
+        .stdout_has(
+            "--tag localhost:5000/app:1 --tag localhost:5000/app:abc123 --tag localhost:5000/app:main ",
+        )
+        .run();
+    // `tags:` in the compose form, and --tag, name the tags instead.
+    let named = in_gitlab(single(compose))
+        .spec("compose: compose.yaml\ntags: [v2]\n")
+        .engine("28.5.2", "classic", "docker")
+        .args(&["plan"])
+        .success()
+        .stdout_has(&format!("--tag {r}:1 --tag {r}:v2 "))
+        .stdout_lacks(&format!(":{SHA}"))
+        .run();
+    assert!(
+        !named.stdout.contains(&format!("{r}:{branch}")),
+        "{}",
+        named.stdout
+    );
+    in_gitlab(single(compose))
+        .engine("28.5.2", "classic", "docker")
+        .args(&["plan", "--tag", "v3"])
+        .success()
+        .stdout_has(&format!("--tag {r}:1 --tag {r}:v3 "))
+        .stdout_lacks(&format!(":{SHA}"))
+        .run();
+    // A service without `image:` goes to the CI's registry image, as a spec's image does,
+    // under the CI's tags alone (it has no tag of its own), and keeps Compose's local name.
+    let ci = "registry.gitlab.com/team/app/shop-web";
+    in_gitlab(single("name: shop\nservices:\n  web:\n    build: .\n"))
+        .engine("28.5.2", "classic", "docker")
+        .args(&["build"])
+        .success()
+        .steps(&[
+            &format!(
+                "build --progress=plain --cache-from {ci}:cache-stage-0-{branch} \
+                 --cache-from {ci}:cache-stage-0-main --cache-from {ci}:cache-stage-0 \
+                 --build-arg BUILDKIT_INLINE_CACHE=1 --tag {ci}:cache-stage-0-{branch} \
+                 --tag {ci}:{SHA} --tag {ci}:{branch} --tag shop-web:latest --file Dockerfile ."
+            ),
+            &format!("push {ci}:cache-stage-0-{branch}"),
+            &format!("push {ci}:{SHA}"),
+            &format!("push {ci}:{branch}"),
+        ])
+        .run();
+    // An `image:` tag that is the commit already is not repeated.
+    in_gitlab(single(
+        "services:\n  app:\n    image: localhost:5000/app:${CI_COMMIT_SHA}\n    build: .\n",
+    ))
+    .engine("28.5.2", "classic", "docker")
+    .args(&["plan"])
+    .success()
+    .stdout_has(&format!("--tag {r}:{SHA} --tag {r}:{branch} --file"))
+    .run();
 }
 
 #[test]
@@ -470,4 +659,75 @@ fn the_compose_examples_plan_and_their_checked_in_ci_jobs_are_current() {
             "{job} is stale: regenerate it with `layercache -f {spec} ci gitlab > {job}`"
         );
     }
+}
+
+/// The README's Compose section names every build key the reader knows: taken (its table) or
+/// refused (its paragraph), and those the conversion refuses are not in the table.
+#[test]
+fn the_readme_says_which_build_keys_are_taken_and_which_refused() {
+    use layercache::input::compose::keys::{BUILD_KEYS, UNSUPPORTED_BUILD_KEYS};
+    let readme = include_str!("../README.md");
+    let section = &readme[readme.find("\n## Compose\n").expect("the Compose section")..];
+    let section = &section[..section[1..].find("\n## ").expect("its end") + 1];
+    let ticked = |text: &str| -> Vec<String> {
+        text.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(|w| w.split([':', ' ']).next().unwrap_or("").to_string())
+            .collect()
+    };
+    let table = &section[section.find("**Keys taken**").expect("Keys taken")..];
+    let taken: Vec<String> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("| key |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .flat_map(|l| ticked(l.trim_start_matches('|').split(" | ").next().unwrap_or("")))
+        .collect();
+    let refused_text = &section[section.find("**Keys refused**").expect("Keys refused")..];
+    let refused = ticked(&refused_text[..refused_text.find("\n\n").unwrap_or(refused_text.len())]);
+    let has = |list: &[String], key: &str| list.iter().any(|k| k == key);
+    for key in BUILD_KEYS {
+        assert!(
+            has(&taken, key) || has(&refused, key),
+            "build.{key} is neither in the README's table nor among the refused keys"
+        );
+    }
+    for key in UNSUPPORTED_BUILD_KEYS.iter().chain(&[
+        "dockerfile_inline",
+        "cache_to",
+        "no_cache",
+        "platforms",
+    ]) {
+        assert!(has(&refused, key), "build.{key} is refused: {refused:?}");
+        assert!(!has(&taken, key), "build.{key} is refused, not taken");
+    }
+    // The service keys the reader reads.
+    for key in ["image", "profiles", "depends_on", "extends"] {
+        assert!(has(&taken, key), "{key}: {taken:?}");
+    }
+    assert!(has(&refused, "platform"), "{refused:?}");
+}
+
+#[test]
+fn the_compose_form_s_jobs_is_the_whole_project_s() {
+    // Not `single`: its LAYERCACHE_JOBS would win over the spec, as --jobs does.
+    Test::new()
+        .dockerfile("FROM busybox:1.36\n")
+        .file(
+            "compose.yaml",
+            "services:\n  app:\n    image: r/app\n    build: .\n",
+        )
+        .spec("compose: compose.yaml\njobs: 3\n")
+        .args(&["plan", "--format", "json"])
+        .success()
+        .stdout_has("\"jobs\": 3")
+        .run();
+    single("services:\n  app:\n    image: r/app\n    build: .\n")
+        .spec("compose: compose.yaml\njobs: 0\n")
+        .args(&["plan"])
+        .status(2)
+        .stderr_has("layercache.yml:2:1: `jobs: 0` is not a number of docker commands from 1 to 64")
+        .no_docker()
+        .run();
 }

@@ -494,6 +494,8 @@ fn the_inputs_become_the_flags_of_layercache_build() {
             ("strategy", "inline"),
             ("builder", "buildkit"),
             ("cache-repository", "ghcr.io/octo/cache"),
+            ("jobs", "2"),
+            ("progress", "prefix"),
             ("flags", "--build-arg MODE=ci --retries 2"),
             ("report", "cache.json"),
         ],
@@ -520,6 +522,10 @@ fn the_inputs_become_the_flags_of_layercache_build() {
             "buildkit",
             "--cache-repository",
             "ghcr.io/octo/cache",
+            "--jobs",
+            "2",
+            "--progress",
+            "prefix",
             "--build-arg",
             "MODE=ci",
             "--retries",
@@ -541,6 +547,22 @@ fn the_inputs_become_the_flags_of_layercache_build() {
     );
     assert_eq!(run.outputs["report"], "cache.json");
     assert!(t.path().join("cache.json").is_file());
+
+    // One multi-platform image, on an engine that can build one (the containerd store).
+    let multi = checkout("push")
+        .spec("image: ghcr.io/octo/app\ndockerfile: Dockerfile\n")
+        .engine("28.5.2", "containerd", "docker");
+    let platforms = [("platforms", "linux/amd64, linux/arm64")];
+    let run = run_action(&multi, &platforms, true);
+    succeeded(&run);
+    let expected = layercache_build(&multi, &["--platform", "linux/amd64,linux/arm64"]).lines();
+    assert!(
+        expected
+            .iter()
+            .any(|l| l.contains("--platform linux/amd64,linux/arm64")),
+        "{expected:?}"
+    );
+    assert_eq!(run.steps(), expected);
 
     let bad = run_action(&t, &[("push", "sometimes")], true);
     let (step, out) = bad.failed.as_ref().expect("a bad push input fails");

@@ -22,6 +22,7 @@ mod faults;
 mod github_action;
 mod gitlab_component;
 mod injection;
+mod layout;
 mod lint;
 mod properties;
 mod report;

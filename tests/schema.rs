@@ -7,7 +7,7 @@
 use crate::ci_config::validator;
 use crate::support::Test;
 use layercache::input::spec::{
-    self, Overrides, PullPolicy, CACHE_EXPORT_OPTIONS, KEYS, SCHEMA_URL,
+    self, Overrides, PullPolicy, CACHE_EXPORT_OPTIONS, COMPOSE_FORM_KEYS, KEYS, SCHEMA_URL,
 };
 use layercache::plan::StrategyChoice;
 use serde_json::Value;
@@ -95,14 +95,14 @@ fn schema_verdicts(docs: &[String]) -> Option<Vec<Verdict>> {
     )
 }
 
-/// Whether the code reads the spec, in a CI that supplies the image (as the schema, which cannot
+/// Whether the code reads the spec (either form), in a CI that supplies the image (as the schema, which cannot
 /// know where it runs, makes `image` optional); `env` answers `${VAR}`s.
 fn code_accepts(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
     let overrides = Overrides {
         fallback_image: Some("registry.example.com/ci/app".into()),
         ..Overrides::default()
     };
-    spec::parse(text, "layercache.yml", Path::new(""), env, &overrides)
+    spec::parse_file_text(text, "layercache.yml", Path::new(""), env, &overrides)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
@@ -439,6 +439,149 @@ fn every_key_takes_the_types_the_code_takes() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The Compose form (`compose:`)
+
+/// The keys of the Compose form, as the schema describes them.
+fn compose_properties() -> serde_json::Map<String, Value> {
+    schema()["$defs"]["compose"]["properties"]
+        .as_object()
+        .expect("$defs.compose.properties")
+        .clone()
+}
+
+/// The README's table of the Compose form: (key, meaning, default).
+fn readme_compose_rows() -> Vec<(String, String, String)> {
+    let section = &README[README
+        .find("**The `compose:` form of layercache.yml**")
+        .expect("the README's Compose form")..];
+    let mut rows = Vec::new();
+    for line in section.lines().skip_while(|l| !l.starts_with("| key |")) {
+        if !line.starts_with('|') {
+            break;
+        }
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+        if cells.len() != 3 || !cells[0].starts_with('`') {
+            continue;
+        }
+        for key in cells[0].split(", ") {
+            rows.push((
+                key.trim_matches('`').to_string(),
+                cells[1].to_string(),
+                cells[2].to_string(),
+            ));
+        }
+    }
+    rows
+}
+
+#[test]
+fn the_compose_form_has_the_code_s_keys_as_the_readme_describes_them() {
+    let properties = compose_properties();
+    let schema_keys: BTreeSet<&str> = properties.keys().map(String::as_str).collect();
+    let code_keys: BTreeSet<&str> = COMPOSE_FORM_KEYS.iter().copied().collect();
+    assert_eq!(schema_keys, code_keys);
+    let rows = readme_compose_rows();
+    let documented: BTreeSet<&str> = rows.iter().map(|(k, _, _)| k.as_str()).collect();
+    assert_eq!(documented, code_keys, "the README's Compose-form table");
+    for (key, meaning, default) in &rows {
+        let property = &properties[key];
+        if meaning.starts_with("as in [the spec]") {
+            // The same values as in an image, and the same description.
+            assert_eq!(
+                property,
+                &serde_json::json!({ "$ref": format!("#/$defs/image/properties/{key}") }),
+                "{key}"
+            );
+            assert!(KEYS.contains(&key.as_str()), "{key}");
+        } else {
+            assert_eq!(
+                property["description"].as_str(),
+                Some(format!("{meaning}. Default: {default}.").as_str()),
+                "{key}"
+            );
+        }
+    }
+    let form = &schema()["$defs"]["compose"];
+    assert_eq!(form["required"], serde_json::json!(["compose"]));
+    assert_eq!(form["additionalProperties"], false);
+    assert!(schema()["oneOf"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!({ "$ref": "#/$defs/compose" })));
+}
+
+/// A Compose-form spec with `key: value`, and the other half of a login.
+fn compose_spec_with(key: &str, value: &str) -> String {
+    if key == "compose" {
+        return format!("compose: {value}\n");
+    }
+    let mut text = format!("compose: compose.yaml\n{key}: {value}\n");
+    match key {
+        "registry_user" => text.push_str("registry_password_var: REGISTRY_PASSWORD\n"),
+        "registry_password_var" => text.push_str("registry_user: ci\n"),
+        _ => {}
+    }
+    text
+}
+
+#[test]
+fn the_compose_form_takes_the_types_the_code_takes() {
+    let mut specs = Vec::new();
+    for key in COMPOSE_FORM_KEYS {
+        for value in VALUES {
+            specs.push(compose_spec_with(key, value));
+        }
+    }
+    for (key, values) in SPECIFIC {
+        if COMPOSE_FORM_KEYS.contains(key) {
+            for value in *values {
+                specs.push(compose_spec_with(key, value));
+            }
+        }
+    }
+    for value in [
+        "compose.yaml",
+        "[a.yml, b.yml]",
+        "{files: [a.yml, b.yml], profiles: [debug], project_name: shop}",
+        "{files: a.yml, profiles: debug}",
+        "{files: [], profiles: []}",
+        "{files: ~}",
+        "{profiles: ~}",
+        "{project_name: ~}",
+        "{project_name: [a]}",
+        "{profiles: [[a]]}",
+        "{profiles: [{a: b}]}",
+        "{file: a.yml}",
+        "{files: ['']}",
+        "[a.yml, '']",
+        "[a.yml, ~]",
+        "[a.yml, {b: c}]",
+        "'${LC_SCHEMA_TEST:-compose.yaml}'",
+        "{files: '${LC_SCHEMA_TEST:-c.yml}', project_name: '${LC_SCHEMA_TEST:-x}'}",
+    ] {
+        specs.push(compose_spec_with("compose", value));
+    }
+    // A Compose form's own `tags: []` publishes the `image:` tags alone.
+    specs.push(compose_spec_with("tags", "[]"));
+    // What the Compose file says, and the other forms' keys, are refused beside `compose:`.
+    for key in [
+        "image",
+        "dockerfile",
+        "context",
+        "target",
+        "cache_stages",
+        "platforms",
+    ] {
+        specs.push(format!("compose: c.yml\n{key}: x\n"));
+    }
+    specs.push("compose: c.yml\nimages: [{image: a}]\n".into());
+    specs.push("compose: c.yml\nregistry_user: ci\n".into());
+    specs.push("compose: c.yml\nregistry_password_var: PASS\n".into());
+    let env = |k: &str| (k == "LC_SCHEMA_TEST_SET").then(|| "v".to_string());
+    same_verdicts(&specs, &env);
+}
+
+// ---------------------------------------------------------------------------------------------
 // The specs people copy: the README's and examples/
 
 /// The README's ```yaml blocks, with their top-level keys (none when a block is no mapping).
@@ -480,7 +623,15 @@ fn readme_specs() -> Vec<String> {
 fn the_readmes_and_examples_specs_are_valid() {
     let mut specs = readme_specs();
     assert!(specs.len() >= 3, "the README's specs: {specs:?}");
-    for example in ["single-stage", "multi-stage"] {
+    // The Compose form's, in the README and examples/.
+    let compose_form: Vec<String> = readme_yaml()
+        .into_iter()
+        .filter(|(_, keys)| keys.iter().any(|k| k == "compose"))
+        .map(|(text, _)| text)
+        .collect();
+    assert!(!compose_form.is_empty(), "the README's Compose form");
+    specs.extend(compose_form);
+    for example in ["single-stage", "multi-stage", "compose-multi"] {
         let path = format!(
             "{}/examples/{example}/layercache.yml",
             env!("CARGO_MANIFEST_DIR")

@@ -2,7 +2,7 @@
 //! `$$` escapes are undone exactly.
 #![no_main]
 
-use layercache::spec;
+use layercache::input::spec;
 use libfuzzer_sys::fuzz_target;
 
 fn env(name: &str) -> Option<String> {

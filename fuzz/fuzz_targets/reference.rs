@@ -2,7 +2,7 @@
 //! accepts comes back unchanged through `Display` and parses to the same value.
 #![no_main]
 
-use layercache::reference;
+use layercache::input::reference;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {

@@ -2,7 +2,7 @@
 //! valid repositories and tags, a refused one is an input error naming the file.
 #![no_main]
 
-use layercache::{reference, spec};
+use layercache::input::{reference, spec};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 

@@ -4,16 +4,16 @@ use super::{read_inputs, write_stdout};
 use crate::cli::DoctorFormat;
 use crate::doctor;
 use crate::error::Error;
-use crate::input::ImageInput;
+use crate::input;
 use crate::options::{DoctorOptions, Env};
 
 pub fn doctor(opts: &DoctorOptions, env: &Env) -> Result<(), Error> {
     let lookup = |k: &str| env.get(k);
     // The registries come from the spec (or --image); without either there are none to check.
     let (registries, spec_error) = match &opts.spec {
-        Ok(spec) if crate::input::names_input(&spec.files) || spec.overrides.image.is_some() => {
+        Ok(spec) if input::names_input(&spec.files) || spec.overrides.image.is_some() => {
             match read_inputs(spec, &lookup) {
-                Ok(inputs) => (registries_of(&inputs.images), None),
+                Ok(inputs) => (input::registries_of(&inputs.images), None),
                 Err(e) => (Vec::new(), Some(e.to_string())),
             }
         }
@@ -27,6 +27,7 @@ pub fn doctor(opts: &DoctorOptions, env: &Env) -> Result<(), Error> {
         spec_error,
         &opts.ci,
         &lookup,
+        env.working_dir(),
     );
     let checks = doctor::evaluate(&facts);
     let text = match opts.format {
@@ -40,18 +41,4 @@ pub fn doctor(opts: &DoctorOptions, env: &Env) -> Result<(), Error> {
         ));
     }
     Ok(())
-}
-
-/// The registry hosts the images are pushed to and their caches kept in, each once.
-pub(super) fn registries_of(images: &[ImageInput]) -> Vec<String> {
-    let mut hosts: Vec<String> = Vec::new();
-    for i in images {
-        for r in [&i.config.image, &i.config.cache_repository] {
-            let host = r.registry().to_string();
-            if !hosts.contains(&host) {
-                hosts.push(host);
-            }
-        }
-    }
-    hosts
 }

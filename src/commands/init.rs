@@ -6,7 +6,6 @@ use crate::input::{self, reference};
 use crate::options::InitOptions;
 use crate::render::{self, Starter};
 use std::io::Write;
-use std::path::Path;
 
 pub fn init(opts: &InitOptions) -> Result<(), Error> {
     let path = &opts.spec_file;
@@ -35,25 +34,8 @@ pub fn init(opts: &InitOptions) -> Result<(), Error> {
             ..Default::default()
         },
     )?;
-    let label = |i: usize| df.stages[i].label();
-    let last = df.stages.len() - 1;
-    let needed = df.stages_for_target(last);
-    let before: Vec<usize> = needed.into_iter().filter(|&i| i != last).collect();
-    let starter = Starter {
-        dockerfile: spec_relative(path, &opts.dockerfile)?,
-        image: opts.image.clone(),
-        stages: (0..df.stages.len()).map(label).collect(),
-        target: df.stages[last].name.clone(),
-        cache_stages: before
-            .iter()
-            .filter_map(|&i| df.stages[i].name.clone())
-            .collect(),
-        unnamed: before
-            .iter()
-            .filter(|&&i| df.stages[i].name.is_none())
-            .map(|&i| label(i))
-            .collect(),
-    };
+    let dockerfile = input::spec_relative(path, &opts.dockerfile)?;
+    let starter = Starter::for_dockerfile(&df, dockerfile, opts.image.clone());
     let text = render::starter_spec(&starter);
     // `create_new`: a file that appeared since the check above is not written over either.
     let mut file = std::fs::OpenOptions::new()
@@ -73,26 +55,4 @@ pub fn init(opts: &InitOptions) -> Result<(), Error> {
         opts.dockerfile.display()
     );
     Ok(())
-}
-
-/// The Dockerfile's path as the spec names it: relative to the spec's folder.
-fn spec_relative(spec: &Path, dockerfile: &Path) -> Result<String, Error> {
-    let folder = spec.parent().unwrap_or(Path::new(""));
-    let relative = if folder.as_os_str().is_empty() {
-        Some(dockerfile)
-    } else {
-        dockerfile.strip_prefix(folder).ok()
-    };
-    relative
-        .and_then(Path::to_str)
-        .map(String::from)
-        .ok_or_else(|| {
-            Error::input(format!(
-                "{}: a spec names its Dockerfile from its own folder ({}), and this one is \
-                 outside it",
-                dockerfile.display(),
-                folder.display()
-            ))
-            .hint("write the spec beside the Dockerfile: -f DIR/layercache.yml --dockerfile DIR/Dockerfile")
-        })
 }

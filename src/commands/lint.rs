@@ -1,200 +1,41 @@
-//! `layercache lint`, and the findings `build` prints before it plans.
+//! `layercache lint`: the findings on stdout in the chosen format; an error (exit 1) when one is
+//! at or above `--fail-level`.
 
 use super::write_stdout;
 use crate::cli::LintFormat;
 use crate::error::Error;
-use crate::input::dockerfile::{Dockerfile, GraphInputs};
-use crate::input::{self, ImageInput};
-use crate::lint::{self, Report, Severity};
+use crate::input;
+use crate::lint::{self, Target};
 use crate::options::{Env, LintOptions};
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
 
-/// The findings on stdout in the chosen format; an error (exit 1) when one is at or above
-/// `--fail-level`.
+/// Lints the DOCKERFILE given; else the spec's Dockerfiles, read as `build` reads them; else
+/// ./Dockerfile.
 pub fn lint(opts: &LintOptions, env: &Env) -> Result<(), Error> {
-    let reports = reports(&targets(opts, env)?);
+    let targets = if opts.dockerfile.is_none() && input::names_input(&opts.files) {
+        let inputs = input::read_inputs(&opts.files, &opts.overrides, &|k| env.get(k))?;
+        for w in &inputs.warnings {
+            eprintln!("warning: {w}");
+        }
+        inputs.images.iter().map(Target::of).collect()
+    } else {
+        vec![Target::alone(
+            opts.dockerfile.as_deref(),
+            opts.overrides.context.as_deref(),
+        )?]
+    };
+    let reports = lint::reports(&targets);
     let pretty =
         |value: serde_json::Value| serde_json::to_string_pretty(&value).unwrap_or_default() + "\n";
     let text = match opts.format {
         LintFormat::Human => lint::human(&reports),
         LintFormat::Json => pretty(lint::json(&reports)),
         LintFormat::Gitlab => pretty(lint::gitlab(&reports)),
-        LintFormat::Sarif => pretty(lint::sarif(&reports, &working_dir()?, &sources(&reports))),
+        LintFormat::Sarif => pretty(lint::sarif(
+            &reports,
+            &lint::sarif_root(env.working_dir())?,
+            &lint::sources(&reports),
+        )),
     };
     write_stdout(&text)?;
-    let Some(threshold) = opts.fail_level else {
-        return Ok(());
-    };
-    let failing = reports
-        .iter()
-        .flat_map(|r| &r.findings)
-        .filter(|f| f.severity() >= threshold)
-        .count();
-    if failing == 0 {
-        return Ok(());
-    }
-    let plural = if failing == 1 { "" } else { "s" };
-    Err(Error::step_failed(format!(
-        "lint: {failing} finding{plural} at or above --fail-level {threshold}"
-    )))
-}
-
-/// The text of each Dockerfile with findings, for the columns and snippets of SARIF's regions;
-/// one that cannot be read again (it was just parsed) is left out, and its regions are lines.
-fn sources(reports: &[Report]) -> BTreeMap<String, String> {
-    reports
-        .iter()
-        .filter(|r| !r.findings.is_empty())
-        .filter_map(|r| {
-            let bytes = std::fs::read(&r.file)
-                .map_err(|e| tracing::debug!("lint: cannot read {} again: {e}", r.file))
-                .ok()?;
-            Some((r.file.clone(), String::from_utf8_lossy(&bytes).into_owned()))
-        })
-        .collect()
-}
-
-/// The working directory, which SARIF's file URIs are relative to.
-fn working_dir() -> Result<PathBuf, Error> {
-    std::env::current_dir().map_err(|e| {
-        Error::environment(format!(
-            "lint: cannot read the working directory, which SARIF's file names are relative to: {e}"
-        ))
-        .hint("run layercache from the repository's root (it may have been removed)")
-    })
-}
-
-/// What `build` prints before planning: warnings and errors with their fixes, each line
-/// prefixed `lint: `.
-pub(super) fn for_build(images: &[ImageInput]) -> String {
-    let targets: Vec<Target> = images.iter().map(Target::of).collect();
-    let mut out = String::new();
-    for report in reports(&targets) {
-        // The planner already warns about the unnamed stages it has to build.
-        for f in report
-            .findings
-            .iter()
-            .filter(|f| f.severity() >= Severity::Warning && f.rule != lint::Rule::UnnamedStage)
-        {
-            out.push_str(&format!("lint: {}\n", lint::human_line(&report.file, f)));
-            out.push_str(&format!("lint:   fix: {}\n", f.fix));
-        }
-    }
-    out
-}
-
-/// One Dockerfile to lint, with the build it belongs to.
-struct Target {
-    path: PathBuf,
-    dockerfile: Dockerfile,
-    context: PathBuf,
-    build_args: BTreeMap<String, Option<String>>,
-}
-
-impl Target {
-    fn of(input: &ImageInput) -> Target {
-        Target {
-            path: input.config.dockerfile.clone(),
-            dockerfile: input.dockerfile.clone(),
-            context: input.config.context.clone(),
-            build_args: input.config.build_args.clone(),
-        }
-    }
-}
-
-/// The DOCKERFILE given; else the spec's Dockerfiles, read as `build` reads them; else
-/// ./Dockerfile. Without a spec the context is the Dockerfile's folder, as in `docker build DIR`.
-fn targets(opts: &LintOptions, env: &Env) -> Result<Vec<Target>, Error> {
-    if opts.dockerfile.is_none() && input::names_input(&opts.files) {
-        let inputs = input::read_inputs(&opts.files, &opts.overrides, &|k| env.get(k))?;
-        for w in &inputs.warnings {
-            eprintln!("warning: {w}");
-        }
-        return Ok(inputs.images.iter().map(Target::of).collect());
-    }
-    let path = opts
-        .dockerfile
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("Dockerfile"));
-    // Without a spec there are no build args: a base that needs one is linted, not refused.
-    let lenient = GraphInputs {
-        allow_blank_base: true,
-        ..GraphInputs::default()
-    };
-    let dockerfile = input::read_dockerfile(
-        &path,
-        "pass the Dockerfile's path: layercache lint path/to/Dockerfile",
-        &lenient,
-    )?;
-    let context = opts.overrides.context.clone().unwrap_or_else(|| {
-        path.parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-    });
-    Ok(vec![Target {
-        path,
-        dockerfile,
-        context,
-        build_args: BTreeMap::new(),
-    }])
-}
-
-/// Lints each target, listing its context here so the rules stay pure. Images that share a
-/// Dockerfile share one report, and one built the same way is linted once (a spec may hold
-/// thousands of images).
-fn reports(targets: &[Target]) -> Vec<Report> {
-    let mut reports: Vec<Report> = Vec::new();
-    let mut report_of: HashMap<String, usize> = HashMap::new();
-    let mut seen = HashSet::new();
-    for target in targets {
-        if !seen.insert((&target.path, &target.context, &target.build_args)) {
-            continue;
-        }
-        let inputs = lint::Inputs {
-            context_entries: context_entries(&target.context),
-            dockerfile_ignore: dockerfile_ignore(&target.path).is_file(),
-            build_args: target.build_args.clone(),
-        };
-        let findings = lint::lint(&target.dockerfile, &inputs);
-        let file = target.path.display().to_string();
-        let file = file.strip_prefix("./").unwrap_or(&file).to_string();
-        match report_of.get(&file).and_then(|&i| reports.get_mut(i)) {
-            Some(report) => {
-                for f in findings {
-                    if !report.findings.contains(&f) {
-                        report.findings.push(f);
-                    }
-                }
-                report.findings.sort_by_key(|f| (f.line, f.rule));
-            }
-            None => {
-                report_of.insert(file.clone(), reports.len());
-                reports.push(Report { file, findings });
-            }
-        }
-    }
-    reports
-}
-
-/// The names at the top of the build context, or `None` when it cannot be listed.
-fn context_entries(dir: &Path) -> Option<Vec<String>> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| tracing::debug!("lint: cannot list the context {}: {e}", dir.display()))
-        .ok()?;
-    Some(
-        entries
-            .filter_map(Result::ok)
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect(),
-    )
-}
-
-/// BuildKit's Dockerfile-specific ignore file: `<Dockerfile>.dockerignore` beside it.
-fn dockerfile_ignore(dockerfile: &Path) -> PathBuf {
-    let name = dockerfile
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    dockerfile.with_file_name(format!("{name}.dockerignore"))
+    lint::check_fail_level(&reports, opts.fail_level)
 }

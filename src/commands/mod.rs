@@ -23,7 +23,7 @@ pub use plan::plan;
 use crate::docker::Capabilities;
 use crate::error::Error;
 use crate::input::{self, Inputs};
-use crate::options::SpecOptions;
+use crate::options::{Env, SpecOptions};
 use crate::plan::{self as planner, Plan};
 use crate::secrets::Secrets;
 use std::io::Write;
@@ -37,110 +37,102 @@ fn read_inputs(opts: &SpecOptions, env: &dyn Fn(&str) -> Option<String>) -> Resu
     Ok(inputs)
 }
 
-/// The secret values of this run: the built-in variables, every image's `secrets:` and the
-/// registry password variables.
-fn secrets_of(
-    inputs: &Inputs,
-    opts: &SpecOptions,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Secrets {
-    Secrets::from_env(
-        &input::secret_vars(&inputs.images, opts.password_var()),
-        env,
-    )
+/// What a command plans from, read once: the inputs and the secret values to mask.
+struct Planning {
+    inputs: Inputs,
+    secrets: Secrets,
 }
 
-/// Chooses the builder and plans. Warnings go to stderr.
-fn make_plan(
-    inputs: &Inputs,
-    opts: &SpecOptions,
-    caps: Option<&Capabilities>,
-    is_set: &dyn Fn(&str) -> bool,
-) -> Result<Plan, Error> {
-    let logins = planner::logins(&opts.ci, opts.login_flags.as_ref(), &inputs.images, is_set)?;
-    let (builder, reason) = planner::builder::choose(opts.builder, caps);
-    tracing::info!("builder: {reason}");
-    if builder == planner::Builder::Legacy && opts.builder == planner::BuilderChoice::Auto {
-        eprintln!("warning: using the {reason}");
-    }
-    let plan = planner::plan(
-        &inputs.images,
-        &planner::Options {
-            docker: opts.docker.clone(),
-            builder: opts.builder,
-            caps: caps.cloned(),
-            retry: opts.retry,
-            keep_going: opts.keep_going,
-            jobs: opts.jobs.or(inputs.jobs),
-            parallelism: opts.parallelism.unwrap_or(UNKNOWN_MACHINE_CORES),
-            reexport: opts.reexport,
-            branch: opts.ci.branch.clone(),
-            default_branch: opts.ci.default_branch.clone(),
-            logouts: logouts(&logins, opts),
-            logins,
-        },
-    )?;
-    for w in &plan.warnings {
-        eprintln!("warning: {w}");
-    }
-    if opts.fork_push_refused {
-        eprintln!(
-            "note: this pipeline builds a change from a fork: caches are read, nothing is pushed \
-             (--allow-fork-push to push all the same)"
+/// The planner's options (who logs in and out where; no engine capabilities), and the plan
+/// made with them.
+struct Checked {
+    options: planner::Options,
+    plan: Plan,
+}
+
+impl Planning {
+    /// Reads the inputs; `spec_env` answers the spec's `${VAR}`s, `env` the secrets' values.
+    fn read(
+        opts: &SpecOptions,
+        spec_env: &dyn Fn(&str) -> Option<String>,
+        env: &Env,
+    ) -> Result<Planning, Error> {
+        let inputs = read_inputs(opts, spec_env)?;
+        let secrets = Secrets::from_env(
+            &input::secret_vars(&inputs.images, opts.password_var()),
+            &|k| env.get(k),
         );
+        Ok(Planning { inputs, secrets })
     }
-    Ok(plan)
-}
 
-/// The registries to log out of at the end: each one logged in to, unless `--keep-login`, or
-/// the user's docker config held a login for it already (theirs, left as it was).
-fn logouts(logins: &[crate::input::ci::Login], opts: &SpecOptions) -> Vec<String> {
-    if opts.keep_login {
-        return Vec::new();
-    }
-    logins
-        .iter()
-        .filter(|l| !crate::docker::config::logged_in(opts.docker_config.as_deref(), &l.registry))
-        .map(|l| l.registry.clone())
-        .collect()
-}
-
-/// Plans once without asking the engine, so that an input error (a target that is not a
-/// stage, a `cache_stages` name the target does not need) stops the run before any docker
-/// command, probes included (issue 12: bad input, no docker call).
-fn check_inputs(
-    inputs: &Inputs,
-    opts: &SpecOptions,
-    is_set: &dyn Fn(&str) -> bool,
-) -> Result<(), Error> {
-    let logins = planner::logins(&opts.ci, opts.login_flags.as_ref(), &inputs.images, is_set)?;
-    planner::plan(
-        &inputs.images,
-        &planner::Options {
+    /// Plans without asking the engine, so that an input error (a target that is not a stage,
+    /// a `cache_stages` name the target does not need, an unset password variable) stops the
+    /// run before any docker command, probes included (issue 12: bad input, no docker call).
+    fn check(&self, opts: &SpecOptions, env: &Env) -> Result<Checked, Error> {
+        let images = &self.inputs.images;
+        let logins = planner::logins(&opts.ci, opts.login_flags.as_ref(), images, &|k| {
+            env.is_set(k)
+        })?;
+        let theirs = |registry: &str| {
+            crate::docker::config::logged_in(opts.docker_config.as_deref(), registry)
+        };
+        let options = planner::Options {
             docker: opts.docker.clone(),
             builder: opts.builder,
             caps: None,
             retry: opts.retry,
             keep_going: opts.keep_going,
-            jobs: opts.jobs.or(inputs.jobs),
-            parallelism: opts.parallelism.unwrap_or(UNKNOWN_MACHINE_CORES),
+            jobs: opts.jobs.or(self.inputs.jobs),
+            parallelism: opts.parallelism,
             reexport: opts.reexport,
             branch: opts.ci.branch.clone(),
             default_branch: opts.ci.default_branch.clone(),
+            logouts: planner::logouts(&logins, opts.keep_login, &theirs),
             logins,
-            logouts: Vec::new(),
-        },
-    )
-    .map(|_| ())
+        };
+        let plan = planner::plan(images, &options)?;
+        Ok(Checked { options, plan })
+    }
+
+    /// The plan for the engine probed (`None`: not probed, the checked plan as it is), with its
+    /// warnings on stderr.
+    fn plan(
+        &self,
+        checked: Checked,
+        caps: Option<&Capabilities>,
+        opts: &SpecOptions,
+    ) -> Result<Plan, Error> {
+        let (builder, reason) = planner::builder::choose(opts.builder, caps);
+        tracing::info!("builder: {reason}");
+        if builder == planner::Builder::Legacy && opts.builder == planner::BuilderChoice::Auto {
+            eprintln!("warning: using the {reason}");
+        }
+        let plan = match caps {
+            None => checked.plan,
+            Some(caps) => planner::plan(
+                &self.inputs.images,
+                &planner::Options {
+                    caps: Some(caps.clone()),
+                    ..checked.options
+                },
+            )?,
+        };
+        for w in &plan.warnings {
+            eprintln!("warning: {w}");
+        }
+        if opts.fork_push_refused {
+            eprintln!(
+                "note: this pipeline builds a change from a fork: caches are read, nothing is \
+                 pushed (--allow-fork-push to push all the same)"
+            );
+        }
+        Ok(plan)
+    }
 }
 
-/// The cores assumed where the plan runs on another machine (a `ci --standalone` script): the
-/// smallest hosted runners of GitHub Actions and GitLab have 2.
-const UNKNOWN_MACHINE_CORES: usize = 2;
-
 /// Probes docker when it is there, for commands that never need it (`plan`, `--dry-run`).
-fn probe_if_present(docker: &str, env: &crate::options::Env) -> Option<Capabilities> {
-    crate::docker::find(docker)
+fn probe_if_present(docker: &str, env: &Env) -> Option<Capabilities> {
+    crate::docker::find(docker, env.get("PATH").as_deref(), env.working_dir())
         .ok()
         .map(|p| crate::docker::probe(&p, &crate::docker::EngineEnv::from_env(&|k| env.get(k))))
 }

@@ -1,6 +1,6 @@
 //! `layercache plan`: the plan as a POSIX sh script or JSON, on stdout.
 
-use super::{check_inputs, make_plan, probe_if_present, read_inputs, secrets_of, write_stdout};
+use super::{probe_if_present, write_stdout, Planning};
 use crate::cli::Format;
 use crate::error::Error;
 use crate::input::dockerfile::Dockerfile;
@@ -8,12 +8,11 @@ use crate::options::{Env, SpecOptions};
 use crate::render;
 
 pub fn plan(opts: &SpecOptions, format: Format, env: &Env) -> Result<(), Error> {
-    let lookup = |k: &str| env.get(k);
-    let inputs = read_inputs(opts, &lookup)?;
-    let secrets = secrets_of(&inputs, opts, &lookup);
-    check_inputs(&inputs, opts, &|k| env.is_set(k))?;
+    let planning = Planning::read(opts, &|k| env.get(k), env)?;
+    let checked = planning.check(opts, env)?;
     let caps = probe_if_present(&opts.docker, env);
-    let plan = make_plan(&inputs, opts, caps.as_ref(), &|k| env.is_set(k))?;
+    let plan = planning.plan(checked, caps.as_ref(), opts)?;
+    let inputs = &planning.inputs;
     let text = match format {
         Format::Sh => render::sh(&plan, &inputs.source),
         Format::Json => {
@@ -23,5 +22,5 @@ pub fn plan(opts: &SpecOptions, format: Format, env: &Env) -> Result<(), Error> 
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
     };
-    write_stdout(&secrets.mask(&text))
+    write_stdout(&planning.secrets.mask(&text))
 }

@@ -1,29 +1,48 @@
-//! The daemon's `GET /info`, asked over its unix socket instead of through `docker info`, which
-//! first starts every CLI plugin to list it (150-350 ms measured on these machines, most of the
-//! probe). HTTP/1.0, so the daemon answers with a plain body and closes the connection.
+//! The daemon's `GET /info`, asked over its unix socket (or plain TCP) instead of through
+//! `docker info`, which first starts every CLI plugin to list it (150-350 ms measured on these
+//! machines, most of the probe). HTTP/1.0, so the daemon answers with a plain body and closes
+//! the connection.
 
+use super::engine_env::DaemonAddress;
 use super::probe::{daemon_from, Daemon};
 use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
 use std::time::Duration;
 
 /// How long the daemon may take to answer before the probe gives up on the socket (and asks
 /// `docker info`, whose own timeouts and messages then apply).
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The daemon behind `socket`, or `None` when it cannot be asked or does not answer `200 OK`
+/// The daemon at `address`, or `None` when it cannot be asked or does not answer `200 OK`
 /// with the fields of `/info`.
-pub fn info(socket: &Path) -> Option<Daemon> {
-    let mut stream = UnixStream::connect(socket).ok()?;
-    stream.set_read_timeout(Some(TIMEOUT)).ok()?;
-    stream.set_write_timeout(Some(TIMEOUT)).ok()?;
+pub fn info(address: &DaemonAddress) -> Option<Daemon> {
+    let response = match address {
+        DaemonAddress::Unix(path) => {
+            let stream = UnixStream::connect(path).ok()?;
+            stream.set_read_timeout(Some(TIMEOUT)).ok()?;
+            stream.set_write_timeout(Some(TIMEOUT)).ok()?;
+            ask(stream)?
+        }
+        DaemonAddress::Tcp(host) => {
+            let addr = host.to_socket_addrs().ok()?.next()?;
+            let stream = TcpStream::connect_timeout(&addr, TIMEOUT).ok()?;
+            stream.set_read_timeout(Some(TIMEOUT)).ok()?;
+            stream.set_write_timeout(Some(TIMEOUT)).ok()?;
+            ask(stream)?
+        }
+    };
+    parse_response(&response)
+}
+
+/// Sends the request and reads the whole answer.
+fn ask(mut stream: impl Read + Write) -> Option<Vec<u8>> {
     stream
         .write_all(b"GET /info HTTP/1.0\r\nHost: docker\r\nUser-Agent: layercache\r\n\r\n")
         .ok()?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).ok()?;
-    parse_response(&response)
+    Some(response)
 }
 
 /// An HTTP/1.x response holding `/info`'s JSON.
@@ -42,7 +61,9 @@ fn parse_response(response: &[u8]) -> Option<Daemon> {
 mod tests {
     use super::*;
     use crate::docker::ImageStore;
+    use std::net::TcpListener;
     use std::os::unix::net::UnixListener;
+    use std::path::Path;
 
     fn recorded_info(engine: &str) -> String {
         let path = format!(
@@ -82,10 +103,28 @@ mod tests {
             &socket,
             format!("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{body}"),
         );
-        let daemon = info(&socket).expect("daemon");
+        let daemon = info(&DaemonAddress::Unix(socket.clone())).expect("daemon");
         assert_eq!(daemon.version, "28.5.2+dfsg4");
         assert_eq!(daemon.version_number, Some((28, 5)));
         assert_eq!(daemon.store, ImageStore::Containerd);
+        assert!(server.join().unwrap().starts_with("GET /info HTTP/1.0\r\n"));
+    }
+
+    #[test]
+    fn a_daemon_on_plain_tcp_is_asked_the_same_way() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let body = recorded_info("26.1-classic");
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut request = [0u8; 512];
+            let n = conn.read(&mut request).unwrap();
+            conn.write_all(format!("HTTP/1.0 200 OK\r\n\r\n{body}").as_bytes())
+                .unwrap();
+            String::from_utf8_lossy(&request[..n]).into_owned()
+        });
+        let daemon = info(&DaemonAddress::Tcp(host)).expect("daemon");
+        assert_eq!(daemon.version_number, Some((26, 1)));
         assert!(server.join().unwrap().starts_with("GET /info HTTP/1.0\r\n"));
     }
 
@@ -106,7 +145,10 @@ mod tests {
     #[test]
     fn no_daemon_or_an_error_answer_is_unknown() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(info(&dir.path().join("none.sock")), None);
+        assert_eq!(
+            info(&DaemonAddress::Unix(dir.path().join("none.sock"))),
+            None
+        );
         let refused = "HTTP/1.0 500 Internal Server Error\r\n\r\n{\"message\":\"x\"}";
         assert_eq!(parse_response(refused.as_bytes()), None);
         assert_eq!(parse_response(b"HTTP/1.0 200 OK\r\n\r\n{}"), None);

@@ -19,6 +19,16 @@ pub struct EngineEnv {
     pub buildx_builder: Option<String>,
     /// buildx's own folder: `$BUILDX_CONFIG`, else `<config folder>/buildx`.
     pub buildx_dir: Option<PathBuf>,
+    /// The client speaks TLS to the daemon (`DOCKER_TLS_VERIFY` or `DOCKER_TLS` set).
+    pub tls: bool,
+}
+
+/// Where the probe can ask the daemon's API itself: a unix socket, or plain TCP (GitLab's
+/// `docker:dind` with TLS turned off listens on `tcp://docker:2375`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DaemonAddress {
+    Unix(PathBuf),
+    Tcp(String),
 }
 
 /// Where a daemon listens when nothing says otherwise (docker/cli's default host on Linux).
@@ -64,6 +74,7 @@ impl EngineEnv {
             endpoint,
             buildx_builder: set("BUILDX_BUILDER"),
             buildx_dir,
+            tls: set("DOCKER_TLS_VERIFY").is_some() || set("DOCKER_TLS").is_some(),
         }
     }
 
@@ -73,6 +84,18 @@ impl EngineEnv {
             .as_deref()?
             .strip_prefix("unix://")
             .map(Path::new)
+    }
+
+    /// The daemon's API without docker in between: its unix socket, or a `tcp://` endpoint
+    /// without TLS (TLS, ssh:// and other contexts are left to docker).
+    pub fn daemon_address(&self) -> Option<DaemonAddress> {
+        if let Some(socket) = self.unix_socket() {
+            return Some(DaemonAddress::Unix(socket.to_path_buf()));
+        }
+        let host = self.endpoint.as_deref()?.strip_prefix("tcp://")?;
+        let host = host.trim_end_matches('/');
+        (!self.tls && !host.is_empty() && !host.contains('/'))
+            .then(|| DaemonAddress::Tcp(host.to_string()))
     }
 }
 
@@ -103,10 +126,23 @@ mod tests {
         assert_eq!(host.unix_socket(), Some(Path::new("/tmp/d.sock")));
         let tcp = env_of(&[
             ("DOCKER_CONFIG", config),
-            ("DOCKER_HOST", "tcp://127.0.0.1:2376"),
+            ("DOCKER_HOST", "tcp://docker:2375"),
         ]);
-        assert_eq!(tcp.endpoint.as_deref(), Some("tcp://127.0.0.1:2376"));
+        assert_eq!(tcp.endpoint.as_deref(), Some("tcp://docker:2375"));
         assert_eq!(tcp.unix_socket(), None);
+        assert_eq!(
+            tcp.daemon_address(),
+            Some(DaemonAddress::Tcp("docker:2375".into()))
+        );
+        // TLS (GitLab's docker:dind default): docker's own client does the handshake.
+        let tls = env_of(&[
+            ("DOCKER_CONFIG", config),
+            ("DOCKER_HOST", "tcp://127.0.0.1:2376"),
+            ("DOCKER_TLS_VERIFY", "1"),
+        ]);
+        assert_eq!(tls.daemon_address(), None);
+        let ssh = env_of(&[("DOCKER_CONFIG", config), ("DOCKER_HOST", "ssh://me@host")]);
+        assert_eq!(ssh.daemon_address(), None);
         // Another context: only docker knows its endpoint. DOCKER_HOST wins over it.
         let ctx = env_of(&[("DOCKER_CONFIG", config), ("DOCKER_CONTEXT", "remote")]);
         assert_eq!(ctx.endpoint, None);

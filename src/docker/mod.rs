@@ -3,7 +3,7 @@
 //! capabilities as a value.
 
 use crate::error::Error;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 mod buildx_store;
 mod command;
@@ -19,9 +19,15 @@ pub use probe::{
     probe, versions, BuildxBuilder, BuildxPlugin, Capabilities, Daemon, Driver, ImageStore,
 };
 
-/// The docker binary's full path, or an environment error saying how to get one.
-pub fn find(program: &str) -> Result<PathBuf, Error> {
-    which::which(program).map_err(|_| {
+/// The docker binary's full path, or an environment error saying how to get one: `program`
+/// looked for in `search_path` (PATH, from the environment snapshot), or from `working_dir` when
+/// it is a path.
+pub fn find(
+    program: &str,
+    search_path: Option<&str>,
+    working_dir: &Path,
+) -> Result<PathBuf, Error> {
+    which::which_in(program, search_path, working_dir).map_err(|_| {
         Error::environment(format!(
             "docker not found: `{program}` is not an executable on PATH"
         ))

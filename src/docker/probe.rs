@@ -132,8 +132,8 @@ const INFO_FORMAT: &str = "{{.ServerVersion}}|{{json .DriverStatus}}";
 /// Asks the client's files and the daemon's socket, and docker only what they leave open; what
 /// is asked of docker is started at once, so it costs about as much as the slowest answer.
 pub fn probe(docker: &Path, env: &EngineEnv) -> Capabilities {
-    let socket = env.unix_socket().map(Path::to_path_buf);
-    let from_socket = socket.map(|s| std::thread::spawn(move || daemon_socket::info(&s)));
+    let address = env.daemon_address();
+    let from_socket = address.map(|a| std::thread::spawn(move || daemon_socket::info(&a)));
     let buildx = plugins::find(env, "buildx").map(|path| BuildxPlugin {
         path,
         version: None,

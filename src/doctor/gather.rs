@@ -11,8 +11,9 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Asks docker, the environment and each registry host. `env` reads environment variables;
-/// the CI comes from the same [`CiContext`] that `build` uses.
+/// Asks docker, the environment and each registry host. `env` reads environment variables,
+/// `working_dir` is the current folder (both from the snapshot); the CI comes from the same
+/// [`CiContext`] that `build` uses.
 pub fn gather(
     program: &str,
     builder_mode: BuilderChoice,
@@ -20,8 +21,10 @@ pub fn gather(
     spec_error: Option<String>,
     ci: &CiContext,
     env: &dyn Fn(&str) -> Option<String>,
+    working_dir: &Path,
 ) -> Facts {
-    let docker = docker::find(program).map_err(|e| e.to_string());
+    let docker =
+        docker::find(program, env("PATH").as_deref(), working_dir).map_err(|e| e.to_string());
     let (caps, server, docker_context) = match &docker {
         Ok(path) => (
             Some(doctor_probe(path, env)),

@@ -200,20 +200,18 @@ impl Convert<'_> {
         let b = self.build;
         let defaults = &self.settings.defaults;
         self.refuse_what_docker_build_cannot_do()?;
-        let (image, mut tags) = self.reference()?;
-        for t in &self.settings.extra_tags {
-            if !tags.contains(t) {
-                tags.push(t.clone());
-            }
-        }
+        let (image, own_tag, local) = self.reference()?;
+        let tags = self.published_tags(own_tag);
+        // Compose's own names, tagged in the local engine only: `docker compose up --no-build`
+        // looks for them there, and a local name cannot be pushed.
+        let mut local_tags: Vec<String> = local.into_iter().collect();
         // The other services of the group: their `image:` names this same build.
         let mut extra_refs = Vec::new();
         for other in services.iter().skip(1) {
             if let Some(o) = all.iter().find(|x| &x.service == other) {
-                let r = o.image_name(&self.project.name);
-                if o.image.is_some() || !defaults.push {
-                    extra_refs.push(with_latest(&r));
-                }
+                let (refs, local) = self.names_of(o)?;
+                extra_refs.extend(refs);
+                local_tags.extend(local);
             }
         }
         for t in &b.tags {
@@ -276,62 +274,133 @@ impl Convert<'_> {
             cache_stage_places: Vec::new(),
             cache_repository,
             origin: self.at(&[]).file,
-            extras,
+            extras: BuildExtras {
+                local_tags,
+                ..extras
+            },
             secrets,
             ..defaults.clone()
         })
     }
 
-    /// The repository and the tags of the service's image: `image:` as written; without one,
-    /// `<registry>/<project>-<service>` with the spec's `registry:`, else compose's own local
-    /// name `<project>-<service>`, which cannot be pushed.
-    fn reference(&self) -> Result<(Reference, Vec<String>), Error> {
+    /// The repository of the service's image, the tag compose looks for, and the local name to
+    /// tag it with besides: `image:` as written (its tag, `latest` when it has none); without
+    /// one, `<registry>/<project>-<service>` under the spec's `registry:` (the CI's registry
+    /// image by default) with no tag of its own, and compose's local name
+    /// `<project>-<service>:latest` besides; else that local name itself, which cannot be
+    /// pushed.
+    fn reference(&self) -> Result<(Reference, Option<String>, Option<String>), Error> {
         let b = self.build;
         if let Some(image) = &b.image {
-            let place = self.at(&["image"]);
-            let r = reference::parse(image)
-                .map_err(|e| place.error(&format!("`{image}`: {}", e.headline()), &e.hint))?;
-            if r.digest.is_some() {
-                return Err(place.error(
-                    &format!("`{image}` names a digest: a build cannot produce a given digest"),
-                    "name the image by a tag",
-                ));
-            }
+            let r = self.image_reference(b, image)?;
             let tag = r.tag.clone().unwrap_or_else(|| "latest".into());
             let repository = Reference {
                 tag: None,
                 digest: None,
                 ..r
             };
-            return Ok((repository, vec![tag]));
+            return Ok((repository, Some(tag), None));
         }
-        let local = format!("{}-{}", self.project.name, self.service());
-        let name = match &self.settings.registry {
-            Some(prefix) => format!("{}/{local}", prefix.repository()),
+        let local = self.local_name(b)?;
+        let r = match &self.settings.registry {
+            Some(prefix) => self.prefixed(b, prefix)?,
             None if self.settings.defaults.push => {
                 return Err(self.at(&[]).error(
                     &format!(
-                    "service `{}` has no `image:`, so its image cannot be pushed: compose names \
-                         it `{local}`, a local name",
-                    self.service()
-                ),
+                        "service `{}` has no `image:`, so its image cannot be pushed: compose \
+                         names it `{local}`, a local name",
+                        self.service()
+                    ),
                     &format!(
                         "add `image: registry.example.com/team/{}` to the service, or \
                          `registry: registry.example.com/team` to a layercache.yml with \
-                         `compose:`, or build with --no-push",
+                         `compose:`, or build with --no-push (in GitLab CI and GitHub \
+                         Actions the CI's registry image is the default registry)",
                         self.service()
                     ),
                 ))
             }
-            None => local,
+            None => return Ok((local, Some("latest".into()), None)),
         };
-        let r = reference::parse_repository(&name.to_lowercase()).map_err(|e| {
-            self.at(&[]).error(
+        Ok((r, None, Some(local.with_tag("latest").to_string())))
+    }
+
+    /// The tags an image is published under: its own (the one compose looks for), then the
+    /// spec's `tags:` (or `--tag`, or the CI's commit and branch); with no tag of its own and
+    /// none of those, `latest`, as for a spec's image.
+    fn published_tags(&self, own: Option<String>) -> Vec<String> {
+        let mut tags: Vec<String> = own.into_iter().collect();
+        for t in &self.settings.extra_tags {
+            if !tags.contains(t) {
+                tags.push(t.clone());
+            }
+        }
+        if tags.is_empty() {
+            tags.push("latest".into());
+        }
+        tags
+    }
+
+    /// The names another service of the group gives this build: the refs it is published as
+    /// (its `image:`, or the registry's, with the spec's tags as for the first service), and
+    /// its local name when compose looks for one that is not among them.
+    fn names_of(&self, other: &ServiceBuild) -> Result<(Vec<String>, Option<String>), Error> {
+        let refs = |r: &Reference, own: Option<String>| -> Vec<String> {
+            self.published_tags(own)
+                .iter()
+                .map(|t| r.with_tag(t).to_string())
+                .collect()
+        };
+        if let Some(image) = &other.image {
+            let r = self.image_reference(other, image)?;
+            let own = r.tag.clone().unwrap_or_else(|| "latest".into());
+            return Ok((refs(&r, Some(own)), None));
+        }
+        let local = self.local_name(other)?.with_tag("latest").to_string();
+        match &self.settings.registry {
+            Some(prefix) => Ok((refs(&self.prefixed(other, prefix)?, None), Some(local))),
+            None => Ok((Vec::new(), Some(local))),
+        }
+    }
+
+    /// `image:` of service `b`, refused at its place when it is not a name a build can tag.
+    fn image_reference(&self, b: &ServiceBuild, image: &str) -> Result<Reference, Error> {
+        let place = self.places.of(&b.service, &["image"]);
+        let r = reference::parse(image)
+            .map_err(|e| place.error(&format!("`{image}`: {}", e.headline()), &e.hint))?;
+        if r.digest.is_some() {
+            return Err(place.error(
+                &format!("`{image}` names a digest: a build cannot produce a given digest"),
+                "name the image by a tag",
+            ));
+        }
+        Ok(r)
+    }
+
+    /// Compose's name for the image of a service without `image:`, `<project>-<service>`.
+    fn local_name(&self, b: &ServiceBuild) -> Result<Reference, Error> {
+        let name = b.default_image_name(&self.project.name).to_lowercase();
+        reference::parse_repository(&name).map_err(|e| {
+            self.places.of(&b.service, &[]).error(
                 &format!("`{name}` is not a valid image name: {}", e.headline()),
                 "add an `image:` to the service",
             )
-        })?;
-        Ok((r, vec!["latest".into()]))
+        })
+    }
+
+    /// `<registry>/<project>-<service>`.
+    fn prefixed(&self, b: &ServiceBuild, prefix: &Reference) -> Result<Reference, Error> {
+        let name = format!(
+            "{}/{}",
+            prefix.repository(),
+            b.default_image_name(&self.project.name).to_lowercase()
+        );
+        reference::parse_repository(&name).map_err(|e| {
+            self.places.of(&b.service, &[]).error(
+                &format!("`{name}` is not a valid image name: {}", e.headline()),
+                "shorten the `registry:` prefix, or add an `image:` to the service",
+            )
+        })
     }
 
     fn refuse_what_docker_build_cannot_do(&self) -> Result<(), Error> {
@@ -485,17 +554,10 @@ impl Convert<'_> {
             shm_size: b.shm_size,
             build_contexts,
             pull_base: b.pull,
+            local_tags: Vec::new(),
             buildkit_only,
             shared_stage_cache: None,
         })
-    }
-}
-
-/// `name` with `:latest` when it has no tag.
-fn with_latest(name: &str) -> String {
-    match reference::parse(name) {
-        Ok(r) if r.tag.is_none() && r.digest.is_none() => r.with_tag("latest").to_string(),
-        _ => name.to_string(),
     }
 }
 
@@ -506,6 +568,18 @@ mod tests {
     use crate::input::spec::compose_settings_from_flags;
 
     fn images(compose: &str, env: &[(&str, &str)], push: bool) -> Result<Vec<ImageConfig>, Error> {
+        let overrides = Overrides {
+            push: Some(push),
+            ..Overrides::default()
+        };
+        images_with(compose, env, overrides)
+    }
+
+    fn images_with(
+        compose: &str,
+        env: &[(&str, &str)],
+        overrides: Overrides,
+    ) -> Result<Vec<ImageConfig>, Error> {
         let env: BTreeMap<String, String> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -516,10 +590,6 @@ mod tests {
             ..Request::default()
         };
         let project = resolve(&request, &MemoryFs::new([("/p/compose.yaml", compose)])).unwrap();
-        let overrides = Overrides {
-            push: Some(push),
-            ..Overrides::default()
-        };
         let settings = compose_settings_from_flags(&overrides).unwrap();
         images_of(&project, &settings, &overrides, Path::new("/p"), &|k| {
             env.get(k).cloned()
@@ -585,5 +655,51 @@ mod tests {
         let c = images(text, &[], false).unwrap().remove(0);
         assert_eq!(c.image.to_string(), "shop-web");
         assert_eq!(c.tags, ["latest"]);
+    }
+
+    #[test]
+    fn in_ci_the_ci_s_tags_and_registry_image_are_the_defaults() {
+        let ci = || Overrides {
+            fallback_image: Some("registry.gitlab.com/team/app".into()),
+            fallback_tags: vec!["abc".into(), "main".into()],
+            ..Overrides::default()
+        };
+        let text = "name: shop\nservices:\n  app:\n    image: r/app:1\n    build: .\n  \
+                    web:\n    build: {context: ., target: web}\n";
+        let list = images_with(text, &[], ci()).unwrap();
+        assert_eq!(list[0].tags, ["1", "abc", "main"], "besides the image: tag");
+        assert_eq!(
+            list[1].image.to_string(),
+            "registry.gitlab.com/team/app/shop-web"
+        );
+        assert_eq!(
+            list[1].tags,
+            ["abc", "main"],
+            "no tag of its own: the CI's alone"
+        );
+        assert_eq!(list[1].extras.local_tags, ["shop-web:latest"]);
+        // A flag's tag replaces the CI's.
+        let flagged = Overrides {
+            tags: vec!["v2".into()],
+            ..ci()
+        };
+        let list = images_with(text, &[], flagged).unwrap();
+        assert_eq!(list[0].tags, ["1", "v2"]);
+        assert_eq!(list[1].tags, ["v2"]);
+    }
+
+    #[test]
+    fn docker_hub_is_no_default_registry() {
+        // CircleCI's default image is on Docker Hub: `user/repo/shop-web` could not be pushed.
+        let circle = Overrides {
+            fallback_image: Some("octo/app".into()),
+            ..Overrides::default()
+        };
+        let e =
+            images_with("name: shop\nservices:\n  web:\n    build: .\n", &[], circle).unwrap_err();
+        assert!(
+            e.to_string().contains("service `web` has no `image:`"),
+            "{e}"
+        );
     }
 }

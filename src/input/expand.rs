@@ -20,10 +20,10 @@
 //! Each caller keeps its own rules as [`Options`]: the Dockerfile caps what a value may grow to
 //! and how much may be copied out of variables in one file (hostile files ask for exponential
 //! growth), and lint gives up ([`ExpandError::Unknown`]) rather than guess when a value is not
-//! known. The spec's `${VAR}` interpolation fits too (`spec_rules_as_options` in the tests): no
-//! quotes or escapes, `$NAME` as text, `$$` for `$`, only the default forms, an unset variable an
-//! error. Nothing here reads the environment: callers pass the variables as a [`Vars`] (a map, or
-//! a closure in [`FnVars`]).
+//! known. The spec's `${VAR}` interpolation is the third ([`Options::SPEC`]): no quotes or escapes,
+//! `$NAME` as text, `$$` for `$`, only the default forms, an unset variable an error, and a default
+//! expanded only when it is used, as sh and Compose users expect of `${A:-${B}}`. Nothing here reads
+//! the environment: callers pass the variables as a [`Vars`] (a map, or a closure in [`FnVars`]).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -128,6 +128,10 @@ pub struct Options {
     /// Nesting depth of `${A:-${B:-...}}` beyond which a word is refused, so a hostile line cannot
     /// recurse without bound.
     pub max_depth: usize,
+    /// Whether the word of `${NAME:-word}`, `${NAME:+word}` and `${NAME:?word}` (and their forms
+    /// without `:`) is expanded only when it is used, as sh does (the spec): a word not used reads
+    /// no variable and fails on none. Off, it is always expanded first, as BuildKit does.
+    pub lazy: bool,
 }
 
 impl Options {
@@ -143,6 +147,24 @@ impl Options {
         max_value: usize::MAX,
         budget: usize::MAX,
         max_depth: 8,
+        lazy: false,
+    };
+
+    /// The spec's `${VAR}` rules (the forms Compose has that a value needs): no quotes or escapes,
+    /// `$NAME` as text, `$$` for `$`, `${NAME}`, `${NAME:-word}` and `${NAME-word}` only, an unset
+    /// variable an error, a default expanded only when used.
+    pub const SPEC: Options = Options {
+        escape: None,
+        quotes: false,
+        variables: true,
+        bare_names: false,
+        dollar_escape: true,
+        forms: Forms::Defaults,
+        unset: Unset::Error,
+        max_value: usize::MAX,
+        budget: usize::MAX,
+        max_depth: 8,
+        lazy: true,
     };
 
     /// Quotes and escapes only, `$` kept as text.
@@ -164,6 +186,8 @@ pub enum ExpandError {
     OverBudget,
     /// Text BuildKit refuses to expand: the message says why (`bad substitution`, ...).
     Syntax(String),
+    /// A `${` without its `}`.
+    Unclosed,
     /// `${NAME:?message}` and its variable is unset (or empty).
     Required { name: String, message: String },
     /// The value depends on something unknown (see [`Var::Unknown`], [`Unset::GiveUp`]).
@@ -178,6 +202,7 @@ impl std::fmt::Display for ExpandError {
             ExpandError::TooLong => f.write_str("the value grows past its limit"),
             ExpandError::OverBudget => f.write_str("substitution copies more than its budget"),
             ExpandError::Syntax(message) => f.write_str(message),
+            ExpandError::Unclosed => f.write_str("syntax error: missing '}'"),
             ExpandError::Required { name, message } => write!(f, "{name}: {message}"),
             ExpandError::Unknown => f.write_str("the value is not known here"),
             ExpandError::Unset(name) => write!(f, "{name} is not set"),
@@ -197,6 +222,22 @@ pub struct Expanded {
 
 /// Expands `word` with `vars` under `options`.
 pub fn expand(word: &str, vars: &dyn Vars, options: &Options) -> Result<Expanded, ExpandError> {
+    expand_placed(word, vars, options).map_err(|f| f.error)
+}
+
+/// An [`ExpandError`] with the place in the word it arose at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub error: ExpandError,
+    /// The byte offset of the `$` of the innermost reference being read when it failed (`None`
+    /// outside any: an unclosed quote), so a caller can point at it in its file.
+    pub at: Option<usize>,
+    /// The byte offset of the `$` of the outermost one (the innermost's, when not nested).
+    pub outer: Option<usize>,
+}
+
+/// [`expand`], saying where the word failed.
+pub fn expand_placed(word: &str, vars: &dyn Vars, options: &Options) -> Result<Expanded, Failure> {
     let chars: Vec<char> = word.chars().collect();
     let mut engine = Engine {
         chars: &chars,
@@ -205,13 +246,24 @@ pub fn expand(word: &str, vars: &dyn Vars, options: &Options) -> Result<Expanded
         options,
         substituted: 0,
         unset: Vec::new(),
+        open: Vec::new(),
+        skipping: 0,
     };
-    let text = engine.until(None, false, 0)?;
-    Ok(Expanded {
-        text,
-        substituted: engine.substituted,
-        unset: engine.unset,
-    })
+    match engine.until(None, false, 0) {
+        Ok(text) => Ok(Expanded {
+            text,
+            substituted: engine.substituted,
+            unset: engine.unset,
+        }),
+        Err(error) => {
+            let bytes = |&c: &usize| chars[..c].iter().map(|c| c.len_utf8()).sum();
+            Err(Failure {
+                error,
+                at: engine.open.last().map(bytes),
+                outer: engine.open.first().map(bytes),
+            })
+        }
+    }
 }
 
 /// Quotes and escapes processed, variables left as text: what BuildKit does to flag values.
@@ -232,6 +284,11 @@ struct Engine<'a> {
     options: &'a Options,
     substituted: usize,
     unset: Vec<String>,
+    /// Where each `$` being read starts (in chars), innermost last: on an error, its place.
+    open: Vec<usize>,
+    /// Above zero while a word that is not used is read (see [`Options::lazy`]): variables are
+    /// neither looked up nor required.
+    skipping: usize,
 }
 
 impl Engine<'_> {
@@ -391,6 +448,9 @@ impl Engine<'_> {
     }
 
     fn lookup(&mut self, name: &str) -> Result<Option<Cow<'_, str>>, ExpandError> {
+        if self.skipping > 0 {
+            return Ok(None);
+        }
         match self.vars.get(name) {
             Var::Set(value) => Ok(Some(value)),
             Var::Unknown => Err(ExpandError::Unknown),
@@ -406,8 +466,10 @@ impl Engine<'_> {
     /// A plain read: the value, or what an unset variable gives under the options.
     fn read(&mut self, name: &str) -> Result<String, ExpandError> {
         let policy = self.options.unset;
+        let skipping = self.skipping > 0;
         match self.lookup(name)? {
             Some(value) => Ok(value.into_owned()),
+            None if skipping => Ok(String::new()),
             None if policy == Unset::GiveUp => Err(ExpandError::Unknown),
             None if policy == Unset::Error => Err(ExpandError::Unset(name.to_string())),
             None => Ok(String::new()),
@@ -429,6 +491,13 @@ impl Engine<'_> {
 
     /// The `$...` at the cursor; `before` is the length of the text so far, for the limit.
     fn dollar(&mut self, depth: usize, before: usize) -> Result<String, ExpandError> {
+        self.open.push(self.at);
+        let value = self.reference(depth, before)?;
+        self.open.pop();
+        Ok(value)
+    }
+
+    fn reference(&mut self, depth: usize, before: usize) -> Result<String, ExpandError> {
         self.at += 1;
         if self.options.dollar_escape && self.peek() == Some('$') {
             self.at += 1;
@@ -453,7 +522,7 @@ impl Engine<'_> {
             )));
         }
         match self.peek() {
-            None => return Err(missing_brace()),
+            None => return Err(ExpandError::Unclosed),
             Some('{' | '}' | ':') => {
                 return Err(ExpandError::Syntax("syntax error: bad substitution".into()))
             }
@@ -461,11 +530,12 @@ impl Engine<'_> {
         }
         let name = self.name();
         let Some(op) = self.next() else {
-            return Err(missing_brace());
+            return Err(ExpandError::Unclosed);
         };
         if self.options.forms == Forms::Defaults {
             let colon_dash = op == ':' && self.peek() == Some('-');
-            let plain_name = name.starts_with(|c: char| c.is_alphabetic() || c == '_');
+            let plain_name = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !plain_name || !(op == '}' || op == '-' || colon_dash) {
                 return Err(ExpandError::Syntax(format!(
                     "`${{{name}{op}...` is not a valid variable reference: write ${{NAME}}, \
@@ -477,7 +547,7 @@ impl Engine<'_> {
             '}' => self.read_charged(&name, before),
             ':' => {
                 let Some(op) = self.next() else {
-                    return Err(missing_brace());
+                    return Err(ExpandError::Unclosed);
                 };
                 self.modifier(&name, op, true, depth, before)
             }
@@ -511,16 +581,33 @@ impl Engine<'_> {
         if colon && pattern {
             return Err(unsupported(&written));
         }
-        let word = self
-            .until(Some('}'), pattern, depth + 1)
-            .map_err(|e| match e {
-                ExpandError::Syntax(_) if self.peek().is_none() => missing_brace(),
-                e => e,
-            })?;
-        let value = self.lookup(name)?.map(Cow::into_owned);
+        let is_absent =
+            |value: &Option<String>| value.as_deref().is_none_or(|v| colon && v.is_empty());
+        // Lazy: the variable first, to know whether the word is used at all.
+        let early = if self.options.lazy && matches!(op, '-' | '+' | '?') {
+            Some(self.lookup(name)?.map(Cow::into_owned))
+        } else {
+            None
+        };
+        let unused = early
+            .as_ref()
+            .is_some_and(|value| (op == '+') == is_absent(value));
+        self.skipping += usize::from(unused);
+        let word = self.until(Some('}'), pattern, depth + 1);
+        self.skipping -= usize::from(unused);
+        let word = word.map_err(|e| match e {
+            ExpandError::Syntax(_) if self.peek().is_none() => ExpandError::Unclosed,
+            e => e,
+        })?;
+        if self.skipping > 0 {
+            return Ok(String::new());
+        }
+        let value = match early {
+            Some(value) => value,
+            None => self.lookup(name)?.map(Cow::into_owned),
+        };
         let set = value.is_some();
-        let empty = value.as_deref().is_none_or(str::is_empty);
-        let absent = !set || (colon && empty);
+        let absent = is_absent(&value);
         // The word's own text is of this line, its variables already charged; a value copied
         // out of the variable is charged here.
         let from_value = match op {
@@ -587,9 +674,12 @@ impl Engine<'_> {
         let replacement = self
             .until(Some('}'), true, depth + 1)
             .map_err(|e| match e {
-                ExpandError::Syntax(_) if self.peek().is_none() => missing_brace(),
+                ExpandError::Syntax(_) if self.peek().is_none() => ExpandError::Unclosed,
                 e => e,
             })?;
+        if self.skipping > 0 {
+            return Ok(String::new());
+        }
         let value = self.read(name)?;
         let pattern = Pattern::parse(&pattern)?;
         let limit = self.options.max_value.saturating_sub(before);
@@ -598,10 +688,6 @@ impl Engine<'_> {
         self.charge(&replaced, before)?;
         Ok(replaced)
     }
-}
-
-fn missing_brace() -> ExpandError {
-    ExpandError::Syntax("syntax error: missing '}'".into())
 }
 
 fn unsupported(modifier: &str) -> ExpandError {
@@ -934,18 +1020,10 @@ mod tests {
         assert_eq!(e.unset, vec!["MISSING".to_string(), "M2".to_string()]);
     }
 
-    /// The spec's rules as options: what `spec::interpolate` would need to move onto the engine.
+    /// The spec's rules ([`Options::SPEC`], what `spec::interpolate` runs on).
     #[test]
     fn spec_rules_as_options() {
-        let spec = Options {
-            escape: None,
-            quotes: false,
-            bare_names: false,
-            dollar_escape: true,
-            forms: Forms::Defaults,
-            unset: Unset::Error,
-            ..Options::BUILDKIT
-        };
+        let spec = Options::SPEC;
         let env = FnVars(|name: &str| (name == "TAG").then(|| "v1".to_string()));
         let ex = |word: &str| expand(word, &env, &spec).map(|e| e.text);
         assert_eq!(
@@ -957,7 +1035,58 @@ mod tests {
         assert!(matches!(ex("${TAG:+x}"), Err(ExpandError::Syntax(_))));
         assert!(matches!(ex("${TAG#v}"), Err(ExpandError::Syntax(_))));
         assert!(matches!(ex("${1}"), Err(ExpandError::Syntax(_))));
-        assert!(matches!(ex("${TAG"), Err(ExpandError::Syntax(_))));
+        assert!(matches!(ex("${É}"), Err(ExpandError::Syntax(_))));
+        assert_eq!(ex("${TAG"), Err(ExpandError::Unclosed));
+    }
+
+    /// Lazy defaults: a default is expanded only when it is used, so a variable in a default that
+    /// is not used is neither required nor read.
+    #[test]
+    fn lazy_defaults_read_only_what_they_use() {
+        let read = std::cell::RefCell::new(Vec::new());
+        let env = FnVars(|name: &str| {
+            read.borrow_mut().push(name.to_string());
+            match name {
+                "A" => Some("a".to_string()),
+                "E" => Some(String::new()),
+                _ => None,
+            }
+        });
+        let ex = |word: &str| expand(word, &env, &Options::SPEC).map(|e| e.text);
+        assert_eq!(ex("${A:-${U}}"), Ok("a".to_string()));
+        assert_eq!(*read.borrow(), ["A"]);
+        assert_eq!(
+            ex("${U:-${A}}|${E:-${U2:-d}}|${E-${U}}"),
+            Ok("a|d|".to_string())
+        );
+        assert_eq!(ex("${U:-${U2}}"), Err(ExpandError::Unset("U2".into())));
+        // BuildKit's order is kept where laziness is off: the word first, then the variable.
+        read.borrow_mut().clear();
+        let buildkit = Options {
+            unset: Unset::Error,
+            ..Options::BUILDKIT
+        };
+        assert_eq!(
+            expand("${A:-${U}}", &env, &buildkit),
+            Err(ExpandError::Unset("U".into()))
+        );
+        assert_eq!(*read.borrow(), ["U"]);
+    }
+
+    #[test]
+    fn failures_name_the_innermost_reference() {
+        let env = FnVars(|name: &str| (name == "A").then(|| "a".to_string()));
+        let at = |word: &str| {
+            let f = expand_placed(word, &env, &Options::SPEC).unwrap_err();
+            (f.outer, f.at)
+        };
+        assert_eq!(at("x ${U}"), (Some(2), Some(2)));
+        assert_eq!(at("é ${A:-${U}} ${U2}"), (Some(14), Some(14)));
+        assert_eq!(at("x${U:-${U2}}"), (Some(1), Some(6)));
+        assert_eq!(at("${A:-${A}"), (Some(0), Some(0)));
+        assert_eq!(at("ok ${A"), (Some(3), Some(3)));
+        let f = expand_placed("'a", &NoVars, &Options::BUILDKIT).unwrap_err();
+        assert_eq!((f.outer, f.at), (None, None));
     }
 
     #[test]

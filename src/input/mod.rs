@@ -3,6 +3,7 @@
 //! here knows docker commands or reads the environment itself: callers pass a lookup.
 
 pub mod ci;
+pub mod ci_job;
 pub mod compose;
 mod compose_images;
 pub mod dockerfile;
@@ -12,6 +13,6 @@ pub mod reference;
 pub mod spec;
 
 pub use read::{
-    names_input, read_dockerfile, read_inputs, secret_vars, ImageInput, InputFiles, Inputs,
-    DEFAULT_SPEC,
+    names_input, read_dockerfile, read_inputs, registries_of, secret_vars, spec_relative,
+    ImageInput, InputFiles, Inputs, DEFAULT_SPEC,
 };

@@ -75,6 +75,7 @@ pub fn read_inputs(
                 (spec.images, path.display().to_string())
             }
             SpecFile::Compose(settings) => {
+                jobs = settings.jobs;
                 let request = compose::Request {
                     working_dir: files.working_dir.join(&settings.working_dir),
                     files: settings
@@ -247,6 +248,42 @@ pub fn secret_vars(images: &[ImageInput], extra: Option<&str>) -> Vec<String> {
                 .filter_map(|i| i.config.registry_login.as_ref().map(|(_, var)| var.clone())),
         )
         .collect()
+}
+
+/// The Dockerfile's path as the spec names it: relative to the spec's folder.
+pub fn spec_relative(spec: &Path, dockerfile: &Path) -> Result<String, Error> {
+    let folder = spec.parent().unwrap_or(Path::new(""));
+    let relative = if folder.as_os_str().is_empty() {
+        Some(dockerfile)
+    } else {
+        dockerfile.strip_prefix(folder).ok()
+    };
+    relative
+        .and_then(Path::to_str)
+        .map(String::from)
+        .ok_or_else(|| {
+            Error::input(format!(
+                "{}: a spec names its Dockerfile from its own folder ({}), and this one is \
+                 outside it",
+                dockerfile.display(),
+                folder.display()
+            ))
+            .hint("write the spec beside the Dockerfile: -f DIR/layercache.yml --dockerfile DIR/Dockerfile")
+        })
+}
+
+/// The registry hosts the images are pushed to and their caches kept in, each once, in order.
+pub fn registries_of<'a>(images: impl IntoIterator<Item = &'a ImageInput>) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for i in images {
+        for r in [&i.config.image, &i.config.cache_repository] {
+            let host = r.registry().to_string();
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+    }
+    hosts
 }
 
 /// Parses each image's Dockerfile once per set of build args, however many images share it.

@@ -4,7 +4,7 @@
 //! Everything here is pure: the rules read a [`Dockerfile`] from `dockerfile` and an [`Inputs`]
 //! value that the caller fills in (the top-level entries of the build context, whether a
 //! Dockerfile-specific ignore file exists, the build args). Listing folders and reading files
-//! happens in `commands`, so every rule is tested with plain values.
+//! happens in `targets.rs` alone, so every rule is tested with plain values.
 //!
 //! Deliberately not done here: parsing shell. `RUN` text is split into simple commands at `;`,
 //! `&&`, `||`, `|` and newlines, with quotes respected, which is enough to recognise
@@ -20,6 +20,7 @@ mod output;
 mod piped_script;
 mod secrets;
 mod shell;
+mod targets;
 #[cfg(test)]
 mod tests;
 mod unnamed_stage;
@@ -34,6 +35,7 @@ pub use output::{gitlab, human, human_line, json, sarif, INFORMATION_URI};
 use piped_script::*;
 use secrets::*;
 use shell::*;
+pub use targets::{check_fail_level, for_build, reports, sarif_root, sources, Target};
 use unnamed_stage::*;
 use unpinned_base::*;
 use volatile_arg::*;

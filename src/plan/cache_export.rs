@@ -14,6 +14,7 @@ use super::refs::{exported_cache_refs, StageRefs};
 use super::stages::resolve_target;
 use super::step::{Retry, Step, StepKind};
 use super::{publish_refs, ImageInput, ImagePlan, Options, Strategy};
+use crate::docker::Driver;
 use crate::error::Error;
 use crate::input::spec::ImageConfig;
 
@@ -95,7 +96,16 @@ pub(crate) fn plan_image(
         Some(first) if config.push => (publish.immutable.clone(), Some((first, &publish.moving))),
         _ => (publish.all(), None),
     };
-    for tag in in_build {
+    // The local names (Compose's own) are tagged in the build only when it loads the image:
+    // `--push` would publish them (to Docker Hub, as `library/<name>`). After a push they are
+    // tagged in the daemon by steps of their own, below.
+    let local_in_build = if config.push {
+        &[][..]
+    } else {
+        &config.extras.local_tags[..]
+    };
+    let local_source = in_build.first().cloned();
+    for tag in in_build.into_iter().chain(local_in_build.iter().cloned()) {
         args.extend(["--tag".into(), tag]);
     }
     args.extend(["--file".into(), dockerfile_path.clone()]);
@@ -119,7 +129,13 @@ pub(crate) fn plan_image(
         output_stage: None,
         stdin_var: None,
     };
-    let mut steps = vec![step(StepKind::Build, &opts.docker, args)];
+    let mut build = step(StepKind::Build, &opts.docker, args);
+    if config.push {
+        // The executor tries it again only when its push (the export) failed, never for a
+        // failed Dockerfile step; the sh script never does.
+        build.retry = opts.retry;
+    }
+    let mut steps = vec![build];
     for (source, moving) in after
         .iter()
         .flat_map(|(s, m)| m.iter().map(move |m| (s, m)))
@@ -139,6 +155,11 @@ pub(crate) fn plan_image(
             )
         });
     }
+    if config.push && !config.extras.local_tags.is_empty() {
+        if let Some(source) = local_source {
+            local_tag_steps(&mut steps, &source, config, opts, &step);
+        }
+    }
     if let Cache::Local { dir } = &cache {
         let mut save = step(StepKind::SaveCache, "sh", replace_dir(dir));
         save.after = vec![0];
@@ -155,6 +176,49 @@ pub(crate) fn plan_image(
         after: Vec::new(),
         platforms: config.platforms.clone(),
     })
+}
+
+/// `docker tag SOURCE NAME` for each local name, after every step so far. Only the docker
+/// driver puts what it pushes in the daemon's image store too; another driver's image is
+/// pulled first (by its pushed tag, so from the registry just written). Without a probe the
+/// driver is unknown, and the pull makes the steps right for either.
+fn local_tag_steps(
+    steps: &mut Vec<Step>,
+    source: &str,
+    config: &ImageConfig,
+    opts: &Options,
+    step: &dyn Fn(StepKind, &str, Vec<String>) -> Step,
+) {
+    let docker_driver = opts
+        .caps
+        .as_ref()
+        .and_then(|c| c.builder.as_ref())
+        .is_some_and(|b| b.driver == Driver::Docker);
+    let mut previous: Vec<usize> = (0..steps.len()).collect();
+    if !docker_driver {
+        steps.push(Step {
+            reference: Some(source.to_string()),
+            retry: opts.retry,
+            after: previous,
+            ..step(
+                StepKind::Pull,
+                &opts.docker,
+                vec!["pull".into(), source.to_string()],
+            )
+        });
+        previous = vec![steps.len() - 1];
+    }
+    for name in &config.extras.local_tags {
+        steps.push(Step {
+            reference: Some(name.clone()),
+            after: previous.clone(),
+            ..step(
+                StepKind::Tag,
+                &opts.docker,
+                vec!["tag".into(), source.to_string(), name.clone()],
+            )
+        });
+    }
 }
 
 /// Where the cache is read and written.

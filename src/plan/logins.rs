@@ -103,3 +103,16 @@ pub fn logins(
     }
     Ok(logins)
 }
+
+/// The registries to log out of at the end: each one logged in to, unless `keep_login`, or the
+/// user was logged in to it before the run (`theirs`: their login, left as it was).
+pub fn logouts(logins: &[Login], keep_login: bool, theirs: &dyn Fn(&str) -> bool) -> Vec<String> {
+    if keep_login {
+        return Vec::new();
+    }
+    logins
+        .iter()
+        .filter(|l| !theirs(&l.registry))
+        .map(|l| l.registry.clone())
+        .collect()
+}

@@ -19,7 +19,7 @@ pub mod strategy;
 
 pub use crate::input::ImageInput;
 pub use builder::{Builder, BuilderChoice};
-pub use logins::{logins, LoginFlags};
+pub use logins::{logins, logouts, LoginFlags};
 pub use strategy::{Strategy, StrategyChoice};
 
 use crate::docker::Capabilities;
@@ -184,7 +184,8 @@ fn plan_image(
 
 /// The image's refs under its tags, in the order they are published: the immutable tags (the
 /// commit, a version, and the other refs Compose's `build.tags` names) first, the moving ones
-/// (`latest`, the branch's or the default branch's name) last, each group in the spec's order. A run that fails part-way then never leaves
+/// (`latest`, the branch's or the default branch's name) last, each group in the spec's order,
+/// the further refs after the image's own. A run that fails part-way then never leaves
 /// `latest` on an image whose caches and commit tag are missing.
 fn publish_refs(config: &ImageConfig, opts: &Options) -> PublishRefs {
     let (moving, immutable): (Vec<&String>, Vec<&String>) =
@@ -194,12 +195,23 @@ fn publish_refs(config: &ImageConfig, opts: &Options) -> PublishRefs {
             .map(|t| config.image.with_tag(t).to_string())
             .collect::<Vec<String>>()
     };
+    // The further refs (the other services of a Compose build) are ordered by their tags too.
+    let (extra_moving, extra_immutable): (Vec<&String>, Vec<&String>) =
+        config.extras.extra_refs.iter().partition(|r| {
+            crate::input::reference::parse(r)
+                .ok()
+                .and_then(|r| r.tag)
+                .is_some_and(|t| is_moving_tag(&t, opts))
+        });
     PublishRefs {
         immutable: refs(immutable)
             .into_iter()
-            .chain(config.extras.extra_refs.iter().cloned())
+            .chain(extra_immutable.into_iter().cloned())
             .collect(),
-        moving: refs(moving),
+        moving: refs(moving)
+            .into_iter()
+            .chain(extra_moving.into_iter().cloned())
+            .collect(),
     }
 }
 
@@ -514,7 +526,7 @@ mod tests {
     }
 
     #[test]
-    fn a_diamond_waits_only_for_what_each_stage_needs() {
+    fn the_stages_of_a_diamond_build_one_after_another() {
         let df = "FROM alpine AS base\nFROM base AS left\nRUN a\nFROM base AS right\nRUN b\n\
                   FROM left AS final\nCOPY --from=right /x /x\n";
         let mut o = opts(Builder::BuildKit);
@@ -528,10 +540,10 @@ mod tests {
         let expected: Vec<(String, Vec<usize>)> = [
             ("build base", vec![]),
             ("re-export base", vec![0]),
-            // The branches: each after the base (its re-export), not after each other.
+            // The branches one after the other (moby/buildkit#4674: at once, they miss).
             ("build left", vec![1]),
             ("re-export left", vec![2]),
-            ("build right", vec![1]),
+            ("build right", vec![1, 3]),
             ("re-export right", vec![4]),
             ("build final", vec![1, 3, 5]),
             ("re-export final", vec![6]),
@@ -546,7 +558,7 @@ mod tests {
         .map(|(l, a)| (l.to_string(), a))
         .collect();
         assert_eq!(after, expected);
-        assert!(concurrency::runs_concurrently(&p));
+        assert!(!concurrency::runs_concurrently(&p));
         let chain = plan(&[input("image: app\n", MULTI)], &o).unwrap();
         assert!(!concurrency::runs_concurrently(&chain));
     }

@@ -16,6 +16,9 @@ pub enum StepKind {
     /// The same build again from the local cache, so the pushed inline cache is complete.
     Reexport,
     Push,
+    /// `docker tag`: a name in the local engine only (Compose's `<project>-<service>`), after
+    /// a build that pushed without loading the image under it.
+    Tag,
     /// Not docker: moves a freshly written local cache folder over the old one.
     #[serde(rename = "save-cache")]
     SaveCache,
@@ -116,6 +119,7 @@ impl Step {
             StepKind::Logout => format!("logout {}", self.reference.as_deref().unwrap_or("")),
             StepKind::Pull => format!("pull {}", self.reference.as_deref().unwrap_or("")),
             StepKind::Push => format!("push {}", self.reference.as_deref().unwrap_or("")),
+            StepKind::Tag => format!("tag {}", self.reference.as_deref().unwrap_or("")),
             StepKind::SaveCache => {
                 format!("save cache {}", self.args.last().map_or("", String::as_str))
             }

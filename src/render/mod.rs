@@ -9,7 +9,7 @@ mod sh;
 mod starter;
 
 pub use json::json;
-pub use sh::{quote, resolve_symbols, sh, sh_with_prelude};
+pub use sh::{quote, resolve_symbols, sh, sh_for_job, sh_with_prelude};
 pub use starter::{starter_spec, Starter};
 
 #[cfg(test)]

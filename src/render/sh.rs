@@ -1,5 +1,6 @@
 //! The plan as a POSIX sh script; shell quoting lives here and nowhere else.
 
+use crate::input::ci::ShellCi;
 use crate::plan::concurrency;
 use crate::plan::step::{Step, StepKind};
 use crate::plan::{Builder, Plan};
@@ -10,6 +11,16 @@ use std::collections::BTreeMap;
 /// retries of pushes and pulls.
 pub fn sh(plan: &Plan, source: &str) -> String {
     sh_with_prelude(plan, source, "")
+}
+
+/// The script of a CI job written once and run in every pipeline (`ci --standalone`): [`sh`]
+/// with the job's prelude, which reads the CI's variables, and the plan's placeholders for them
+/// resolved to those shell variables.
+pub fn sh_for_job(plan: &Plan, source: &str, shell: &ShellCi) -> String {
+    resolve_symbols(
+        &sh_with_prelude(plan, source, &shell.prelude),
+        &shell.symbols(),
+    )
 }
 
 /// [`sh`] with `prelude` (shell text) right after `set -eu`: a CI job's script reads the CI's
@@ -30,7 +41,7 @@ pub fn sh_with_prelude(plan: &Plan, source: &str, prelude: &str) -> String {
     }
     let retried = |pull: bool| {
         plan.steps()
-            .any(|s| s.retry.tries > 1 && (s.kind == StepKind::Pull) == pull)
+            .any(|s| retried_in_sh(s) && (s.kind == StepKind::Pull) == pull)
     };
     if retried(false) {
         out.push_str(RETRY_FUNCTION);
@@ -273,6 +284,13 @@ fn common_env(plan: &Plan) -> BTreeMap<String, String> {
     common
 }
 
+/// Whether the script tries a step again: pushes and pulls. A `buildx build --push` is not:
+/// the executor tries it again only when BuildKit's output shows its export failed, which sh
+/// does not read.
+fn retried_in_sh(step: &Step) -> bool {
+    step.retry.tries > 1 && step.kind != StepKind::Build
+}
+
 fn step_line(step: &Step, common: &BTreeMap<String, String>) -> String {
     let assignments: Vec<String> = step
         .env
@@ -281,7 +299,7 @@ fn step_line(step: &Step, common: &BTreeMap<String, String>) -> String {
         .map(|(k, v)| format!("{k}={}", quote(v)))
         .collect();
     let mut words = Vec::new();
-    if step.retry.tries > 1 {
+    if retried_in_sh(step) {
         let function = if step.kind == StepKind::Pull {
             "lc_pull"
         } else {

@@ -3,9 +3,10 @@
 //! comment. The first line names the spec's JSON Schema for editors.
 
 use super::ci_jobs::scalar;
+use crate::input::dockerfile::Dockerfile;
 use crate::input::spec::SCHEMA_URL;
 
-/// What the starter says; `commands::init` reads it from the Dockerfile.
+/// What the starter says, from the Dockerfile's stages.
 #[derive(Debug, Clone)]
 pub struct Starter {
     /// The Dockerfile as the spec names it (relative to the spec's folder).
@@ -19,6 +20,35 @@ pub struct Starter {
     pub cache_stages: Vec<String>,
     /// Stages the target needs that have no name, so cannot be cached on their own.
     pub unnamed: Vec<String>,
+}
+
+impl Starter {
+    /// The starter for `df`, named `dockerfile` from the spec's folder: the last stage is the
+    /// target, the stages it needs before it are cached.
+    pub fn for_dockerfile(df: &Dockerfile, dockerfile: String, image: Option<String>) -> Starter {
+        let label = |i: usize| df.stages[i].label();
+        let last = df.stages.len() - 1;
+        let before: Vec<usize> = df
+            .stages_for_target(last)
+            .into_iter()
+            .filter(|&i| i != last)
+            .collect();
+        Starter {
+            dockerfile,
+            image,
+            stages: (0..df.stages.len()).map(label).collect(),
+            target: df.stages[last].name.clone(),
+            cache_stages: before
+                .iter()
+                .filter_map(|&i| df.stages[i].name.clone())
+                .collect(),
+            unnamed: before
+                .iter()
+                .filter(|&&i| df.stages[i].name.is_none())
+                .map(|&i| label(i))
+                .collect(),
+        }
+    }
 }
 
 pub fn starter_spec(s: &Starter) -> String {

@@ -9,11 +9,13 @@
 
 mod builder_output;
 mod cache;
+mod files;
 mod pushes;
 mod steps;
 
 pub use builder_output::{parse_buildkit, parse_legacy};
 pub use cache::{cache_report, CacheReport, StageCache};
+pub use files::{write_files, Files};
 pub use pushes::push_summary;
 pub use steps::{steps_markdown, steps_table};
 

@@ -3,11 +3,18 @@
 use crate::run::{Outcome, Status};
 
 /// The end-of-build table: each step, how it ended and how long it took. The first line's
-/// total is the docker commands' own time (the benchmark reads it to find layercache's overhead).
+/// total is the docker commands' own time, and where steps ran at once, the time docker was
+/// busy (the benchmark reads the latter, else the former, to find layercache's overhead).
 pub fn steps_table(outcome: &Outcome) -> String {
     let total: f64 = outcome.steps.iter().map(|s| s.duration.as_secs_f64()).sum();
+    let busy = outcome.docker_busy().as_secs_f64();
+    let at_once = if total - busy >= 0.0005 {
+        format!(" ({busy:.3}s with steps at once)")
+    } else {
+        String::new()
+    };
     let mut out = format!(
-        "\nlayercache: {} steps in {total:.3}s of docker\n",
+        "\nlayercache: {} steps in {total:.3}s of docker{at_once}\n",
         outcome.steps.len()
     );
     for s in &outcome.steps {

@@ -11,8 +11,10 @@ mod signals;
 pub use log_style::{LogStyle, Progress};
 pub use signals::Interrupts;
 
+use crate::error::Error;
 use crate::plan::step::{Step, StepKind};
 use crate::plan::Plan;
+use crate::secrets::Secrets;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -36,6 +38,8 @@ pub struct StepOutcome {
     pub position: usize,
     pub label: String,
     pub status: Status,
+    /// When it started (its first try), for the time docker was busy when steps ran at once.
+    pub started: Instant,
     pub duration: Duration,
     /// What the step printed, stdout and stderr interleaved as they arrived (bounded).
     pub output: Vec<String>,
@@ -51,6 +55,56 @@ pub struct Outcome {
     pub interrupted: Option<i32>,
     /// Docker's words, when a step could not reach the daemon (the run stopped there).
     pub daemon_unreachable: Option<String>,
+}
+
+impl Outcome {
+    /// How long at least one docker command was running: the steps' own time, with the time
+    /// several ran at once counted once.
+    pub fn docker_busy(&self) -> Duration {
+        let mut spans: Vec<(Instant, Instant)> = self
+            .steps
+            .iter()
+            .map(|s| (s.started, s.started + s.duration))
+            .collect();
+        spans.sort();
+        let mut busy = Duration::ZERO;
+        let mut current: Option<(Instant, Instant)> = None;
+        for (start, end) in spans {
+            current = match current {
+                Some((s, e)) if start <= e => Some((s, e.max(end))),
+                Some((s, e)) => {
+                    busy += e - s;
+                    Some((start, end))
+                }
+                None => Some((start, end)),
+            };
+        }
+        busy + current.map_or(Duration::ZERO, |(s, e)| e - s)
+    }
+
+    /// How the run ended, as the command's result: interrupted, the daemon not reachable
+    /// (`docker_host` says where it was looked for), a step failed, or success. Docker's words
+    /// are masked.
+    pub fn result(&self, docker_host: Option<String>, secrets: &Secrets) -> Result<(), Error> {
+        if let Some(signal) = self.interrupted {
+            return Err(Error::interrupted(signal));
+        }
+        if let Some(reason) = &self.daemon_unreachable {
+            let host = docker_host.unwrap_or_else(|| "the default socket".into());
+            return Err(Error::environment(format!(
+                "the Docker daemon is not reachable ({host}): {}",
+                secrets.mask(reason)
+            ))
+            .hint(
+                "start dockerd (or Docker Desktop), check DOCKER_HOST, or use --dry-run to see \
+                 the plan",
+            ));
+        }
+        match &self.failure {
+            Some(message) => Err(Error::step_failed(secrets.mask(message))),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Lines kept per step for the summary and report; output beyond this is still streamed.
@@ -249,6 +303,7 @@ pub fn run(
             let step = steps[p];
             let status = result.status.clone();
             let unreachable = daemon_unreachable(&result.output);
+            let in_export = step.kind == StepKind::Build && export_failed(&result.output);
             outcome.steps.push(result);
             state[p] = match status {
                 Status::Failed { .. } => State::Failed,
@@ -283,7 +338,13 @@ pub fn run(
                 }
                 Status::Failed { .. } if stopped.contains(&p) => {}
                 Status::Failed { reason } => {
-                    failures.push(failure_message(step, p + 1, shown_total, &reason));
+                    failures.push(failure_message(
+                        step,
+                        p + 1,
+                        shown_total,
+                        &reason,
+                        in_export,
+                    ));
                     let image = at[p].0;
                     if let Some(k) = image {
                         image_failed[k] = true;
@@ -443,7 +504,8 @@ fn short_names(plan: &Plan) -> Vec<String> {
         .collect()
 }
 
-fn failure_message(step: &Step, n: usize, total: usize, reason: &str) -> String {
+/// `in_export`: a build that failed exporting its image or cache (`export_failed`).
+fn failure_message(step: &Step, n: usize, total: usize, reason: &str, in_export: bool) -> String {
     let image = if step.image.is_empty() {
         String::new()
     } else {
@@ -466,7 +528,12 @@ fn failure_message(step: &Step, n: usize, total: usize, reason: &str) -> String 
     if step.kind == StepKind::Build && step.args.iter().any(|a| a == "--push") {
         // One build that also exports the cache and pushes: it fails as a whole, and the
         // registry is the usual suspect when the steps themselves ran.
-        if let Some(registry) = registry_of(&step.image) {
+        let registry = registry_of(&step.image);
+        if let Some(registry) = registry.as_ref().filter(|_| in_export) {
+            msg.push_str(&format!(
+                "\n  hint: every step built; pushing to the registry {registry} failed: check that it is reachable and that you are logged in to it"
+            ));
+        } else if let Some(registry) = registry {
             msg.push_str(&format!(
                 "\n  hint: if the steps succeeded, check that the registry {registry} is reachable and that you are logged in to it"
             ));
@@ -485,7 +552,9 @@ fn registry_of(reference: &str) -> Option<String> {
 }
 
 /// Runs a step, trying it again after a failure as its `retry` says: not after an interrupt,
-/// and not for a pull of an image the registry does not have.
+/// not for a pull of an image the registry does not have, and a build only when it failed in
+/// its export (a `buildx build --push` whose push failed: tried again as a push is, its steps
+/// then come from the local cache), never for a step of its own.
 fn run_step(step: &Step, log: &mut dyn FnMut(String), interrupts: &Interrupts) -> StepOutcome {
     let started = Instant::now();
     let delays = step.retry.delays();
@@ -496,6 +565,7 @@ fn run_step(step: &Step, log: &mut dyn FnMut(String), interrupts: &Interrupts) -
         let failed = !matches!(status, Status::Succeeded);
         let absent = step.kind == StepKind::Pull && says_absent(&output);
         let absent = absent || daemon_unreachable(&output).is_some();
+        let absent = absent || (step.kind == StepKind::Build && !export_failed(&output));
         let delay = delays.get(tries - 1).copied();
         match delay {
             Some(delay) if failed && !absent && !interrupts.halted() => {
@@ -524,6 +594,7 @@ fn run_step(step: &Step, log: &mut dyn FnMut(String), interrupts: &Interrupts) -
             position: 0,
             label: step.label(),
             status,
+            started,
             duration: started.elapsed(),
             output,
         };
@@ -539,6 +610,26 @@ fn daemon_unreachable(output: &[String]) -> Option<String> {
                 .any(|m| l.contains(m))
         })
         .map(|l| l.trim().to_string())
+}
+
+/// Whether a BuildKit build failed in an export: a vertex `#N exporting to image` (or
+/// `exporting cache to registry`, ...) then `#N ERROR`. Exports run after every Dockerfile step
+/// succeeded, so what failed is the registry traffic (seen on 28.5 with the containerd store:
+/// `#11 exporting to image` ... `#11 ERROR: failed to push ...`, `#12 exporting cache to
+/// registry` ... `#12 ERROR: error writing manifest blob: ... 500`).
+fn export_failed(output: &[String]) -> bool {
+    let mut exports = std::collections::HashSet::new();
+    for line in output {
+        let Some((id, rest)) = line.strip_prefix('#').and_then(|l| l.split_once(' ')) else {
+            continue;
+        };
+        if rest.starts_with("exporting ") {
+            exports.insert(id);
+        } else if rest.starts_with("ERROR") && exports.contains(id) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Case-sensitive, as the sh script's `case` matches.
@@ -701,5 +792,45 @@ mod tests {
         );
         assert_eq!(last_error_line(&["a".into(), "b".into()]), "b");
         assert_eq!(last_error_line(&[]), "");
+    }
+
+    #[test]
+    fn docker_is_busy_once_while_steps_run_at_once() {
+        let t0 = Instant::now();
+        let step = |start_ms: u64, ms: u64| StepOutcome {
+            position: 0,
+            label: String::new(),
+            status: Status::Succeeded,
+            started: t0 + Duration::from_millis(start_ms),
+            duration: Duration::from_millis(ms),
+            output: Vec::new(),
+        };
+        let outcome = |steps| Outcome {
+            steps,
+            ..Outcome::default()
+        };
+        // One after the other: the sum.
+        let one_by_one = outcome(vec![step(0, 100), step(100, 50)]);
+        assert_eq!(one_by_one.docker_busy(), Duration::from_millis(150));
+        // Two branches at once, then a gap, then a push: 0-300, 400-450.
+        let at_once = outcome(vec![step(0, 300), step(50, 100), step(400, 50)]);
+        assert_eq!(at_once.docker_busy(), Duration::from_millis(350));
+        assert_eq!(outcome(Vec::new()).docker_busy(), Duration::ZERO);
+    }
+
+    #[test]
+    fn an_export_failure_is_told_from_a_step_failure() {
+        let lines = |t: &str| t.lines().map(String::from).collect::<Vec<_>>();
+        assert!(export_failed(&lines(
+            "#9 [2/3] RUN x\n#9 DONE 0.1s\n#11 exporting to image\n#11 exporting layers 0.1s done\n\
+             #11 ERROR: failed to push r/app:v1: failed to do request"
+        )));
+        assert!(export_failed(&lines(
+            "#12 exporting cache to registry\n#12 ERROR: error writing manifest blob: 500"
+        )));
+        assert!(!export_failed(&lines(
+            "#4 importing cache manifest from r/app:cache\n#4 ERROR: not found\n\
+             #9 [2/3] RUN false\n#9 ERROR: process \"/bin/sh -c false\" did not complete successfully"
+        )));
     }
 }

@@ -6,7 +6,12 @@
 //! One request per connection: the proxy rewrites each request's `Connection` header to `close`
 //! (the registry then closes after its answer, and docker opens a new connection for the next
 //! request), so it sees and counts every request without parsing responses; after the request
-//! head the bytes are copied both ways untouched.
+//! head the bytes are copied both ways untouched. A connection that does not start with an HTTP
+//! request (dockerd tries TLS first on an insecure registry) is copied to the registry as it is,
+//! uncounted, so docker gets the registry's own answer and falls back to plain HTTP.
+//!
+//! Every request head it reads is logged (`log`): method, path and whether the fault took it,
+//! so a test can read the order in which docker wrote the tags' manifests.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -31,6 +36,75 @@ pub enum Fault {
     Delay(Duration),
     /// Accepts each connection and closes it at once, reading nothing: the registry is down.
     Refuse,
+    /// Passes the first `nth - 1` requests that match `on`, then answers `status` to that one
+    /// and every later match (`nth: 1`: every match fails); others pass.
+    FailFrom {
+        status: u16,
+        on: Requests,
+        nth: usize,
+    },
+    /// Answers `status` to the first `first` requests that match `on`; others pass.
+    FailFirst {
+        status: u16,
+        on: Requests,
+        first: usize,
+    },
+    /// Answers `status` to the requests that match `on` until the first one that matches
+    /// `until` has come (e.g. cache reads fail until the push begins); others pass.
+    FailUntil {
+        status: u16,
+        on: Requests,
+        until: Requests,
+    },
+    /// The registry goes down at the `nth` request that matches `on`: that request's
+    /// connection is closed unanswered, and so is every later connection, at once.
+    DownFrom { on: Requests, nth: usize },
+}
+
+/// Which requests a fault counts: by method and by a piece of the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requests {
+    pub methods: Methods,
+    /// A piece of the request target (`/manifests/`); empty for any.
+    pub path: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Methods {
+    Any,
+    /// GET and HEAD: a pull, a cache import, an existence check.
+    Reads,
+    /// POST, PUT, PATCH, DELETE: a push.
+    Writes,
+    /// PUT only: a blob upload's last request, or a manifest (a tag) written.
+    Put,
+}
+
+impl Requests {
+    fn matches(&self, method: &str, path: &str) -> bool {
+        let method_ok = match self.methods {
+            Methods::Any => true,
+            Methods::Reads => matches!(method, "GET" | "HEAD"),
+            Methods::Writes => is_write(method),
+            Methods::Put => method == "PUT",
+        };
+        method_ok && path.contains(self.path)
+    }
+}
+
+fn is_write(method: &str) -> bool {
+    matches!(method, "POST" | "PUT" | "PATCH" | "DELETE")
+}
+
+/// One request the proxy read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logged {
+    pub method: String,
+    /// The request target: `/v2/e2e/app/manifests/latest`.
+    pub path: String,
+    /// The fault answered it with an error or dropped it (a reset in the middle of its body
+    /// counts in `faulted` only).
+    pub faulted: bool,
 }
 
 /// A running proxy; it stops when dropped.
@@ -39,7 +113,20 @@ pub struct FaultProxy {
     fault: Arc<Mutex<Fault>>,
     requests: Arc<AtomicUsize>,
     faulted: Arc<AtomicUsize>,
+    shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
+}
+
+/// What the connection threads share besides the counters.
+#[derive(Default)]
+struct Shared {
+    /// Requests that matched a `FailFrom`/`DownFrom` fault.
+    matched: AtomicUsize,
+    /// A `DownFrom` fault has struck.
+    down: AtomicBool,
+    /// A `FailUntil` fault has seen its `until`.
+    over: AtomicBool,
+    log: Mutex<Vec<Logged>>,
 }
 
 impl FaultProxy {
@@ -53,12 +140,14 @@ impl FaultProxy {
             fault: Arc::new(Mutex::new(fault)),
             requests: Default::default(),
             faulted: Default::default(),
+            shared: Default::default(),
             stop: Default::default(),
         };
-        let (fault, requests, faulted, stop) = (
+        let (fault, requests, faulted, shared, stop) = (
             proxy.fault.clone(),
             proxy.requests.clone(),
             proxy.faulted.clone(),
+            proxy.shared.clone(),
             proxy.stop.clone(),
         );
         std::thread::spawn(move || {
@@ -68,10 +157,14 @@ impl FaultProxy {
                 }
                 let Ok(client) = client else { continue };
                 let current = *fault.lock().unwrap();
-                let (upstream, requests, faulted) =
-                    (upstream.clone(), requests.clone(), faulted.clone());
+                let (upstream, requests, faulted, shared) = (
+                    upstream.clone(),
+                    requests.clone(),
+                    faulted.clone(),
+                    shared.clone(),
+                );
                 std::thread::spawn(move || {
-                    let _ = serve(client, &upstream, current, &requests, &faulted);
+                    let _ = serve(client, &upstream, current, &requests, &faulted, &shared);
                 });
             }
         });
@@ -83,11 +176,40 @@ impl FaultProxy {
         self.addr.to_string()
     }
 
-    /// Changes what the proxy does from the next connection on; the counts start again.
+    /// Changes what the proxy does from the next connection on; the counts and the log start
+    /// again, and a registry that went down is up again.
     pub fn set(&self, fault: Fault) {
         *self.fault.lock().unwrap() = fault;
         self.requests.store(0, Ordering::SeqCst);
         self.faulted.store(0, Ordering::SeqCst);
+        self.shared.matched.store(0, Ordering::SeqCst);
+        self.shared.down.store(false, Ordering::SeqCst);
+        self.shared.over.store(false, Ordering::SeqCst);
+        self.shared.log.lock().unwrap().clear();
+    }
+
+    /// The requests read since the start or the last `set`, in the order they came.
+    pub fn log(&self) -> Vec<Logged> {
+        self.shared.log.lock().unwrap().clone()
+    }
+
+    /// The tags whose manifests were written (`PUT .../manifests/TAG`, not a digest), in order,
+    /// with whether the fault took the request.
+    pub fn tags_written(&self) -> Vec<(String, bool)> {
+        self.log()
+            .into_iter()
+            .filter(|l| l.method == "PUT")
+            .filter_map(|l| {
+                let tag = l
+                    .path
+                    .rsplit_once("/manifests/")?
+                    .1
+                    .split('?')
+                    .next()?
+                    .to_string();
+                (!tag.starts_with("sha256:")).then_some((tag, l.faulted))
+            })
+            .collect()
     }
 
     /// Requests seen (request heads read) since the start or the last `set`.
@@ -115,15 +237,46 @@ fn serve(
     fault: Fault,
     requests: &AtomicUsize,
     faulted: &AtomicUsize,
+    shared: &Shared,
 ) -> std::io::Result<()> {
-    if fault == Fault::Refuse {
+    if fault == Fault::Refuse || shared.down.load(Ordering::SeqCst) {
         faulted.fetch_add(1, Ordering::SeqCst);
         return client.shutdown(Shutdown::Both);
     }
+    // Not an HTTP request (a TLS handshake): to the registry as it is.
+    let mut first = [0u8; 1];
+    if client.peek(&mut first)? == 1 && !first[0].is_ascii_uppercase() {
+        let server = TcpStream::connect(upstream)?;
+        pipe(client, server);
+        return Ok(());
+    }
     let (head, rest) = read_head(&mut client)?;
     requests.fetch_add(1, Ordering::SeqCst);
-    let method = head.split(' ').next().unwrap_or("").to_string();
-    let writes = matches!(method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE");
+    let mut words = head.split(' ');
+    let method = words.next().unwrap_or("").to_string();
+    let path = words.next().unwrap_or("").to_string();
+    let writes = is_write(&method);
+    let log = |faulted: bool| {
+        shared.log.lock().unwrap().push(Logged {
+            method: method.clone(),
+            path: path.clone(),
+            faulted,
+        })
+    };
+    // The nth match and those after it.
+    let from = |on: &Requests, nth: usize| {
+        on.matches(&method, &path) && shared.matched.fetch_add(1, Ordering::SeqCst) + 1 >= nth
+    };
+    if let Fault::DownFrom { on, nth } = fault {
+        if from(&on, nth) {
+            shared.down.store(true, Ordering::SeqCst);
+        }
+        if shared.down.load(Ordering::SeqCst) {
+            log(true);
+            faulted.fetch_add(1, Ordering::SeqCst);
+            return client.shutdown(Shutdown::Both);
+        }
+    }
     // Counts the request against the fault's budget; true while it lasts.
     let take = |first: usize| {
         faulted
@@ -135,8 +288,26 @@ fn serve(
     let fail_with = match fault {
         Fault::FailWrites { status, first } if writes && take(first) => Some(status),
         Fault::FailAll { status, first } if take(first) => Some(status),
+        Fault::FailFirst { status, on, first } if on.matches(&method, &path) && take(first) => {
+            Some(status)
+        }
+        Fault::FailUntil { status, on, until } => {
+            if until.matches(&method, &path) {
+                shared.over.store(true, Ordering::SeqCst);
+            }
+            let fail = on.matches(&method, &path) && !shared.over.load(Ordering::SeqCst);
+            if fail {
+                faulted.fetch_add(1, Ordering::SeqCst);
+            }
+            fail.then_some(status)
+        }
+        Fault::FailFrom { status, on, nth } if from(&on, nth) => {
+            faulted.fetch_add(1, Ordering::SeqCst);
+            Some(status)
+        }
         _ => None,
     };
+    log(fail_with.is_some());
     if let Some(status) = fail_with {
         let answer = format!(
             "HTTP/1.1 {status} Injected\r\nContent-Type: application/json\r\nRetry-After: 0\r\n\
@@ -277,11 +448,20 @@ mod tests {
 
     /// One request through the proxy: the status line and the body, or the I/O error.
     fn request(proxy: &FaultProxy, method: &str, body: &[u8]) -> std::io::Result<(String, String)> {
+        request_to(proxy, method, "/v2/", body)
+    }
+
+    fn request_to(
+        proxy: &FaultProxy,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> std::io::Result<(String, String)> {
         let mut s = TcpStream::connect(proxy.registry())?;
         s.set_read_timeout(Some(Duration::from_secs(10)))?;
         write!(
             s,
-            "{method} /v2/ HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nContent-Length: {}\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nContent-Length: {}\r\n\r\n",
             body.len()
         )?;
         for chunk in body.chunks(64 * 1024) {
@@ -383,5 +563,130 @@ mod tests {
             "{refused:?}"
         );
         assert_eq!(proxy.faulted(), 1);
+    }
+
+    #[test]
+    fn fails_matching_requests_from_the_nth_on() {
+        let (up, _) = upstream();
+        let manifests = Requests {
+            methods: Methods::Put,
+            path: "/manifests/",
+        };
+        let proxy = FaultProxy::start(
+            &up,
+            Fault::FailFrom {
+                status: 500,
+                on: manifests,
+                nth: 2,
+            },
+        );
+        let status = |method: &str, path: &str| request_to(&proxy, method, path, b"x").unwrap().0;
+        assert_eq!(status("PUT", "/v2/a/manifests/cache"), "HTTP/1.1 200 OK");
+        assert_eq!(status("PUT", "/v2/a/blobs/uploads/1"), "HTTP/1.1 200 OK");
+        assert_eq!(status("GET", "/v2/a/manifests/v1"), "HTTP/1.1 200 OK");
+        assert_eq!(status("PUT", "/v2/a/manifests/v1"), "HTTP/1.1 500 Injected");
+        assert_eq!(
+            status("PUT", "/v2/a/manifests/sha256:ab"),
+            "HTTP/1.1 500 Injected"
+        );
+        assert_eq!(proxy.faulted(), 2);
+        assert_eq!(
+            proxy.tags_written(),
+            [("cache".to_string(), false), ("v1".to_string(), true)]
+        );
+        assert_eq!(proxy.log().len(), 5);
+        // Reads of one path only.
+        proxy.set(Fault::FailFrom {
+            status: 503,
+            on: Requests {
+                methods: Methods::Reads,
+                path: "/manifests/cache",
+            },
+            nth: 1,
+        });
+        assert_eq!(
+            status("HEAD", "/v2/a/manifests/cache-x"),
+            "HTTP/1.1 503 Injected"
+        );
+        assert_eq!(status("PUT", "/v2/a/manifests/cache-x"), "HTTP/1.1 200 OK");
+        assert_eq!(status("GET", "/v2/a/manifests/v1"), "HTTP/1.1 200 OK");
+        assert_eq!(proxy.log().len(), 3);
+        proxy.set(Fault::FailFrom {
+            status: 404,
+            on: Requests {
+                methods: Methods::Any,
+                path: "/tags/",
+            },
+            nth: 1,
+        });
+        assert_eq!(status("DELETE", "/v2/a/tags/x"), "HTTP/1.1 404 Injected");
+        assert_eq!(status("DELETE", "/v2/a/manifests/x"), "HTTP/1.1 200 OK");
+        proxy.set(Fault::FailFirst {
+            status: 429,
+            on: manifests,
+            first: 2,
+        });
+        assert_eq!(status("PUT", "/v2/a/blobs/uploads/1"), "HTTP/1.1 200 OK");
+        assert_eq!(status("PUT", "/v2/a/manifests/v1"), "HTTP/1.1 429 Injected");
+        assert_eq!(status("PUT", "/v2/a/manifests/v1"), "HTTP/1.1 429 Injected");
+        assert_eq!(status("PUT", "/v2/a/manifests/v1"), "HTTP/1.1 200 OK");
+        assert_eq!(proxy.faulted(), 2);
+        proxy.set(Fault::FailUntil {
+            status: 503,
+            on: Requests {
+                methods: Methods::Reads,
+                path: "/manifests/",
+            },
+            until: Requests {
+                methods: Methods::Writes,
+                path: "",
+            },
+        });
+        assert_eq!(status("HEAD", "/v2/a/manifests/c"), "HTTP/1.1 503 Injected");
+        assert_eq!(status("GET", "/v2/a/manifests/c"), "HTTP/1.1 503 Injected");
+        assert_eq!(status("POST", "/v2/a/blobs/uploads/"), "HTTP/1.1 200 OK");
+        assert_eq!(status("HEAD", "/v2/a/manifests/c"), "HTTP/1.1 200 OK");
+        assert_eq!(proxy.faulted(), 2);
+    }
+
+    #[test]
+    fn goes_down_at_the_nth_match_and_stays_down() {
+        let (up, _) = upstream();
+        let proxy = FaultProxy::start(
+            &up,
+            Fault::DownFrom {
+                on: Requests {
+                    methods: Methods::Writes,
+                    path: "",
+                },
+                nth: 1,
+            },
+        );
+        let answered = |method: &str| {
+            request(&proxy, method, b"x")
+                .map(|(status, _)| !status.is_empty())
+                .unwrap_or(false)
+        };
+        assert!(answered("GET"));
+        assert!(!answered("POST"), "the first write finds it down");
+        assert!(!answered("GET"), "and so does everything after it");
+        assert_eq!(proxy.faulted(), 2);
+        proxy.set(Fault::None);
+        assert!(answered("GET"), "up again after set");
+    }
+
+    #[test]
+    fn passes_a_connection_that_is_not_http_through_uncounted() {
+        let (up, _) = upstream();
+        let proxy = FaultProxy::start(&up, Fault::None);
+        let mut s = TcpStream::connect(proxy.registry()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        // A TLS record header, then a request the stand-in can read: it reached it whole.
+        s.write_all(b"\x16\x03\x01 /v2/ HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer:?}");
+        assert_eq!(proxy.requests(), 0);
     }
 }

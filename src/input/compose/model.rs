@@ -67,12 +67,20 @@ pub struct ServiceBuild {
 }
 
 impl ServiceBuild {
-    /// The image compose builds: `image:`, else `{project}-{service}` (compose v2's naming).
+    /// The image compose builds: `image:`, else [`Self::default_image_name`].
     pub fn image_name(&self, project: &str) -> String {
         match &self.image {
             Some(image) => image.clone(),
-            None => format!("{project}-{}", self.service),
+            None => self.default_image_name(project),
         }
+    }
+
+    /// Compose v2's name for the image of a service without `image:`: `{project}-{service}`
+    /// ("Services are built once and then tagged, by default as project-service",
+    /// <https://docs.docker.com/reference/cli/docker/compose/build/>). Compose v1 and v2's
+    /// `--compatibility` mode join them with `_` instead.
+    pub fn default_image_name(&self, project: &str) -> String {
+        format!("{project}-{}", self.service)
     }
 
     /// Services whose images this build reads through `additional_contexts: {x: service:NAME}`:

@@ -5,6 +5,7 @@
 //! ```yaml
 //! compose: docker-compose.multi.yml        # or a list, or {files: [...], profiles: [...], project_name: x}
 //! registry: registry.example.com/team      # services without `image:` become <registry>/<project>-<service>
+//!                                          # (and <project>-<service> locally, for compose)
 //! cache_repository: registry.example.com/team/cache   # caches of service S go to <this>/S
 //! strategy: registry
 //! ```
@@ -14,7 +15,7 @@
 //! keep in step with the Dockerfile, not two. Nothing here reads the Compose file itself.
 
 use super::raw::{yaml_error, RawImage, Scalar};
-use super::{image_spans, resolve, root_key, Ctx, ImageConfig, Overrides, Source};
+use super::{image_spans, parse_jobs, resolve, root_key, Ctx, ImageConfig, Overrides, Source};
 use crate::error::{self, Error};
 use crate::input::reference::Reference;
 use serde::Deserialize;
@@ -47,6 +48,7 @@ pub const COMPOSE_FORM_KEYS: &[&str] = &[
     "strategy",
     "cache_dir",
     "cache_export",
+    "jobs",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -65,6 +67,7 @@ struct RawComposeSpec {
     strategy: Option<Scalar>,
     cache_dir: Option<Scalar>,
     cache_export: Option<Vec<Scalar>>,
+    jobs: Option<Scalar>,
 }
 
 /// A spec in the Compose form, resolved: which Compose files, and what layercache adds.
@@ -79,13 +82,17 @@ pub struct ComposeSpec {
     pub working_dir: PathBuf,
     pub profiles: Vec<String>,
     pub project_name: Option<String>,
-    /// `registry:`: the repository prefix of services without `image:`.
+    /// `registry:`, else the CI's registry image (unless on Docker Hub): the repository
+    /// prefix of services without `image:`.
     pub registry: Option<Reference>,
     /// `cache_repository:` (or `--cache-repository`): the prefix of each service's cache
     /// repository; `None`: each image's own repository.
     pub cache_repository: Option<Reference>,
-    /// `tags:` and `--tag`: published besides the tag of the service's `image:`.
+    /// `tags:` and `--tag`, else the CI's default tags (commit, branch): published besides
+    /// the tag of the service's `image:`.
     pub extra_tags: Vec<String>,
+    /// `jobs:`, when the spec sets it: docker commands at once, for the whole project.
+    pub jobs: Option<usize>,
     /// Every other setting, for every service; its `image`, `tags`, `cache_repository`,
     /// `dockerfile`, `context` and `target` are placeholders the conversion replaces.
     pub defaults: ImageConfig,
@@ -158,11 +165,20 @@ pub(super) fn parse_compose_spec(
         secrets: raw.secrets.iter().flatten().map(|s| s.0.clone()).collect(),
     };
     let (files, profiles, project_name) = compose_value(&ctx, &raw.compose, base)?;
-    let registry = raw
-        .registry
-        .as_ref()
-        .map(|r| ctx.repository(r, Source::Spec(&["registry"])))
-        .transpose()?;
+    let jobs = match &raw.jobs {
+        Some(value) => Some(parse_jobs(text, file, env, value)?),
+        None => None,
+    };
+    // As a spec's `image:`: the CI's registry image when the spec names none. Not on Docker
+    // Hub (CircleCI's default), whose repositories are `namespace/name`, with nothing below.
+    let registry = match (&raw.registry, &overrides.fallback_image) {
+        (Some(r), _) => Some(ctx.repository(r, Source::Spec(&["registry"]))?),
+        (None, Some(ci)) => {
+            let r = ctx.repository(&Scalar(ci.clone()), Source::Flag("the CI's registry image"))?;
+            (!matches!(r.registry(), "docker.io" | "index.docker.io")).then_some(r)
+        }
+        (None, None) => None,
+    };
     let cache_repository = match (&overrides.cache_repository, &raw.cache_repository) {
         (Some(flag), _) => {
             Some(ctx.repository(&Scalar(flag.clone()), Source::Flag("--cache-repository"))?)
@@ -176,6 +192,13 @@ pub(super) fn parse_compose_spec(
     }
     for t in &overrides.tags {
         extra_tags.push(ctx.tag(&Scalar(t.clone()), Source::Flag("--tag"))?);
+    }
+    // As for a spec's image: the CI's commit and branch when neither the spec nor a flag
+    // names tags. They come besides each service's `image:` tag, which compose looks for.
+    if raw.tags.is_none() && overrides.tags.is_empty() {
+        for t in &overrides.fallback_tags {
+            extra_tags.push(ctx.tag(&Scalar(t.clone()), Source::Flag("the CI's default tags"))?);
+        }
     }
     // Keys added to the image form later stay unset here until the Compose form takes them.
     let image = RawImage {
@@ -213,6 +236,7 @@ pub(super) fn parse_compose_spec(
         registry,
         cache_repository,
         extra_tags,
+        jobs,
         defaults,
     })
 }
@@ -247,21 +271,28 @@ fn compose_value(ctx: &Ctx, value: &serde_yaml::Value, base: &Path) -> Result<Co
             other => Ok(vec![scalar(other)?]),
         }
     };
-    let join = |f: String| -> PathBuf {
-        if base.as_os_str().is_empty() {
-            PathBuf::from(f)
-        } else {
-            base.join(f)
+    let files = |v: &Value| -> Result<Vec<PathBuf>, Error> {
+        let mut files = Vec::new();
+        for f in list(v)? {
+            if f.is_empty() {
+                return Err(bad("a file name is empty"));
+            }
+            files.push(if base.as_os_str().is_empty() {
+                PathBuf::from(f)
+            } else {
+                base.join(f)
+            });
         }
+        Ok(files)
     };
     match value {
         Value::Mapping(m) => {
-            let mut files = Vec::new();
+            let mut found_files = Vec::new();
             let mut profiles = Vec::new();
             let mut project_name = None;
             for (k, v) in m {
                 match k.as_str() {
-                    Some("files") => files = list(v)?.into_iter().map(join).collect(),
+                    Some("files") => found_files = files(v)?,
                     Some("profiles") => profiles = list(v)?,
                     Some("project_name") => project_name = Some(scalar(v)?),
                     _ => {
@@ -272,14 +303,10 @@ fn compose_value(ctx: &Ctx, value: &serde_yaml::Value, base: &Path) -> Result<Co
                     }
                 }
             }
-            Ok((files, profiles, project_name))
+            Ok((found_files, profiles, project_name))
         }
         Value::Null => Err(bad("`compose:` names no file")),
-        other => Ok((
-            list(other)?.into_iter().map(join).collect(),
-            Vec::new(),
-            None,
-        )),
+        other => Ok((files(other)?, Vec::new(), None)),
     }
 }
 

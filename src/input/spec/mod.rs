@@ -109,6 +109,10 @@ pub struct BuildExtras {
     pub cache_from: Vec<String>,
     /// Full references the shipped image is also tagged and pushed as (Compose `build.tags`).
     pub extra_refs: Vec<String>,
+    /// Names the shipped image is also given in the local engine, never pushed: Compose's
+    /// `<project>-<service>` for a service without `image:` that is published under the
+    /// spec's `registry:`, which `docker compose up --no-build` looks for.
+    pub local_tags: Vec<String>,
     /// `--label KEY=VALUE`.
     pub labels: BTreeMap<String, String>,
     /// `--secret id=ID,src=PATH` or `--secret id=ID,env=VAR` (BuildKit only).
@@ -270,16 +274,26 @@ pub fn load_file(
     env: &dyn Fn(&str) -> Option<String>,
     overrides: &Overrides,
 ) -> Result<SpecFile, Error> {
-    let file = path.display().to_string();
     let text = read_text(path)?;
     let base = path.parent().unwrap_or(Path::new(""));
-    let compose = serde_yaml::from_str::<serde_yaml::Value>(&text)
+    parse_file_text(&text, &path.display().to_string(), base, env, overrides)
+}
+
+/// [`load_file`] of a spec's text: `file` names it in messages, `base` is its folder.
+pub fn parse_file_text(
+    text: &str,
+    file: &str,
+    base: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    overrides: &Overrides,
+) -> Result<SpecFile, Error> {
+    let compose = serde_yaml::from_str::<serde_yaml::Value>(text)
         .is_ok_and(|v| compose_key::is_compose_form(&v));
     if compose {
-        return compose_key::parse_compose_spec(&text, &file, base, env, overrides)
+        return compose_key::parse_compose_spec(text, file, base, env, overrides)
             .map(|c| SpecFile::Compose(Box::new(c)));
     }
-    parse_spec(&text, &file, base, env, overrides).map(SpecFile::Images)
+    parse_spec(text, file, base, env, overrides).map(SpecFile::Images)
 }
 
 /// Reads, interpolates and validates a spec file. `env` looks up environment variables.
@@ -1012,6 +1026,37 @@ mod tests {
         assert!(e.contains("${CI_COMMIT_SHA:-value}"), "{e}");
     }
 
+    /// A default may be a reference itself, as in sh and Compose: `${A:-${B}}` is A, else B, and
+    /// B is required only when A is unset (before the shared engine, the `}` of `${B}` closed the
+    /// outer reference and the value was the text `${B}`).
+    #[test]
+    fn nested_defaults_expand_when_used() {
+        let vars: &'static [(&'static str, &'static str)] =
+            &[("REGISTRY", "registry.example.com"), ("EMPTY", "")];
+        let list = parse_with(
+            "image: ${CI_REGISTRY_IMAGE:-${REGISTRY}/app}\n\
+             tags: ['${CI_COMMIT_TAG:-${CI_COMMIT_SHORT_SHA:-dev}}', '${EMPTY:-${UNSET-x}}y']\n",
+            vars,
+        )
+        .unwrap();
+        assert_eq!(list[0].image.to_string(), "registry.example.com/app");
+        assert_eq!(list[0].tags, ["dev", "xy"]);
+        // The inner variable is required only when the default is used; the error is placed at
+        // the reference it is in.
+        let vars: &'static [(&'static str, &'static str)] = &[("TAG", "v1")];
+        let text = "image: app\ntags:\n  - ${TAG:-${NOPE}}\n  - ${UNSET:-${NOPE}}\n";
+        let e = parse_with(text, &[]).unwrap_err().to_string();
+        assert!(
+            e.starts_with("layercache.yml:3:5: environment variable `NOPE` is not set"),
+            "{e}"
+        );
+        let e = parse_with(text, vars).unwrap_err().to_string();
+        assert!(
+            e.starts_with("layercache.yml:4:5: environment variable `NOPE` is not set"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn shell_text_stays_literal() {
         let out = interpolate("$(touch x) `id` $HOME $$ ${A}", &env(&[("A", "a")])).unwrap();
@@ -1023,6 +1068,12 @@ mod tests {
         assert!(interpolate("${A", &env(&[])).is_err());
         assert!(interpolate("${1A}", &env(&[])).is_err());
         assert!(interpolate("${}", &env(&[])).is_err());
+        let e = interpolate("x-${A:-${B:-b}", &env(&[])).unwrap_err();
+        assert_eq!(e.needle, "${A:-${B:-b}");
+        assert!(e.message.contains("not closed"), "{}", e.message);
+        let e = interpolate("x-${TAG:+y}-z", &env(&[])).unwrap_err();
+        assert_eq!(e.needle, "${TAG:+y}");
+        assert!(e.message.contains("not a valid variable reference"));
     }
 
     #[test]
@@ -1075,6 +1126,25 @@ mod tests {
             );
         }
         assert_eq!(references("a ${A} $${B} ${C:-x}"), ["A", "C"]);
+        // `$$` then a reference; a reference inside a default, used or not.
+        let mut names = references("$$${A} ${B:-${C}}");
+        names.sort();
+        assert_eq!(names, ["A", "B", "C"]);
+        for (text, secret) in [
+            (
+                "secrets: [NPM_TOKEN]\nbuild_args:\n  X: $$${NPM_TOKEN}\n",
+                "NPM_TOKEN",
+            ),
+            (
+                "build_args:\n  Y: ${UNSET:-${CI_JOB_TOKEN}}\n",
+                "CI_JOB_TOKEN",
+            ),
+        ] {
+            let e = parse_with(&format!("image: app\n{text}"), vars)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(&format!("`{secret}` is a secret")), "{e}");
+        }
     }
 
     #[test]

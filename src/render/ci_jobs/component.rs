@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::error::Error;
+use crate::input::ci::Platform;
 
 /// The GitLab project that publishes the component (the CI/CD catalog's path).
 pub const GITLAB_PROJECT: &str = "layercache/layercache";
@@ -11,8 +12,21 @@ pub const GITLAB_PROJECT: &str = "layercache/layercache";
 pub const COMPONENT: &str = "layercache";
 
 /// The snippet for .gitlab-ci.yml. `spec` is the spec's path when it is not ./layercache.yml;
-/// `source` says in the header what the job builds.
-pub fn gitlab_component(spec: Option<&str>, source: &str) -> Result<String, Error> {
+/// `source` says in the header what the job builds. GitLab only: the other platforms have no
+/// components.
+pub fn gitlab_component(
+    platform: Platform,
+    spec: Option<&str>,
+    source: &str,
+) -> Result<String, Error> {
+    if platform != Platform::GitLab {
+        return Err(Error::input(format!(
+            "--component is for GitLab, whose CI/CD components are included by path; {} has no \
+             such thing here",
+            platform.name()
+        ))
+        .hint("for GitHub Actions, use layercache's action (see README); or drop --component"));
+    }
     check_line(source, "the spec's path")?;
     let mut inputs = String::from("stage: build\n");
     if let Some(spec) = spec {

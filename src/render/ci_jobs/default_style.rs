@@ -157,6 +157,20 @@ pub(super) fn circleci_login(registry: &str) -> String {
     )
 }
 
+/// A CircleCI job's start, both styles: one `build` job on a machine executor, checked out.
+pub(super) fn circleci_start() -> String {
+    format!(
+        "version: 2.1
+jobs:
+  build:
+    machine:
+      image: {CIRCLECI_MACHINE_IMAGE}
+    steps:
+      - checkout
+"
+    )
+}
+
 pub(super) fn circleci_end() -> &'static str {
     "workflows:
   build:
@@ -171,14 +185,7 @@ pub(super) fn circleci_default(header: &str, build: &str) -> String {
         "{header}
 # Set REGISTRY_USER and REGISTRY_PASSWORD in the project's environment variables or a context,
 # and REGISTRY when the image is not on Docker Hub (layercache's default image in CircleCI).
-version: 2.1
-jobs:
-  build:
-    machine:
-      image: {CIRCLECI_MACHINE_IMAGE}
-    steps:
-      - checkout
-      - restore_cache:
+{start}      - restore_cache:
           keys:
             - layercache-{VERSION}-{{{{ arch }}}}
       - run:
@@ -196,6 +203,7 @@ jobs:
           name: Build and push
           command: {run}
 {end}",
+        start = circleci_start(),
         install = cargo_install(&root),
         login = circleci_login("\"${REGISTRY:-docker.io}\""),
         run = scalar(&format!("{root}/bin/{build} build")),

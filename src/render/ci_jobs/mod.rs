@@ -14,6 +14,7 @@
 
 use crate::error::Error;
 use crate::input::reference::is_loopback_registry;
+use crate::plan::Builder;
 
 mod component;
 mod default_style;
@@ -62,8 +63,11 @@ pub struct EnvRead {
 pub struct Standalone {
     /// The spec's path as the job's checkout has it, or what the job builds without one.
     pub spec: String,
-    /// The command that generates the job again.
-    pub command: String,
+    /// The spec for `-f` in the command that generates the job again: one other than
+    /// ./layercache.yml.
+    pub spec_flag: Option<String>,
+    /// The builder the script was planned for.
+    pub builder: Builder,
     /// The `plan --format sh` script that builds and pushes.
     pub script: String,
     /// GitHub only: the same plan with nothing pushed, for pull requests.
