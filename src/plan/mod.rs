@@ -526,7 +526,7 @@ mod tests {
     }
 
     #[test]
-    fn the_stages_of_a_diamond_build_one_after_another() {
+    fn a_diamond_builds_its_branches_at_once_only_with_the_reexport() {
         let df = "FROM alpine AS base\nFROM base AS left\nRUN a\nFROM base AS right\nRUN b\n\
                   FROM left AS final\nCOPY --from=right /x /x\n";
         let mut o = opts(Builder::BuildKit);
@@ -540,10 +540,10 @@ mod tests {
         let expected: Vec<(String, Vec<usize>)> = [
             ("build base", vec![]),
             ("re-export base", vec![0]),
-            // The branches one after the other (moby/buildkit#4674: at once, they miss).
+            // The branches: each after the base (its re-export), not after each other.
             ("build left", vec![1]),
             ("re-export left", vec![2]),
-            ("build right", vec![1, 3]),
+            ("build right", vec![1]),
             ("re-export right", vec![4]),
             ("build final", vec![1, 3, 5]),
             ("re-export final", vec![6]),
@@ -558,7 +558,15 @@ mod tests {
         .map(|(l, a)| (l.to_string(), a))
         .collect();
         assert_eq!(after, expected);
+        assert!(concurrency::runs_concurrently(&p));
+        // Without the re-export, one after another (moby/buildkit#4674: at once, the cache
+        // images lack records).
+        o.reexport = false;
+        let p = plan(&[input("image: app\n", df)], &o).unwrap();
+        let after: Vec<Vec<usize>> = p.images[0].steps.iter().map(|s| s.after.clone()).collect();
+        assert_eq!(after[..4], [vec![], vec![0], vec![0, 1], vec![0, 1, 2]]);
         assert!(!concurrency::runs_concurrently(&p));
+        o.reexport = true;
         let chain = plan(&[input("image: app\n", MULTI)], &o).unwrap();
         assert!(!concurrency::runs_concurrently(&chain));
     }

@@ -61,13 +61,14 @@ pub(crate) fn plan_image(
     };
 
     // What each step waits for (`Step::after`): the pulls one after another, then each stage's
-    // build after the pulls and after the stage built before it (its re-export included), in
-    // plan order. Not at once, even where two stages do not need each other (the branches of a
-    // diamond): concurrent builds that import the same inline caches skip some of them
-    // (moby/buildkit#4674), measured here on dockerd 28.5 with the classic store: the diamond's
-    // chain went from 5 of 5 warm runs one stage after another to 1 of 5 with its branches at
-    // once, and slower (median 10.8 s against 9.3 s). Images still build at once. The pushes
-    // wait for every build, then go one after another, cache refs first.
+    // build after the pulls and after every stage it needs (their re-exports included). With the
+    // re-export, stages that do not need each other (a diamond's branches) build at once; without
+    // it, one after another in plan order: concurrent builds importing the same inline caches
+    // skip some of them (moby/buildkit#4674), and without the re-export the cache images then
+    // lack those records. Measured with bench-diamond's 6-run chain, its branches at once: warm
+    // in 5 of 5 runs on 20.10 and 26.1 (re-export), in 1 of 5 on 28.5 with the classic store
+    // (no re-export: M P H P P P, median 10.8 s), which in plan order was warm in 5 of 5. The
+    // pushes wait for every build, then go one after another, cache refs first.
     let mut steps: Vec<Step> = Vec::new();
     let push_step = |steps: &mut Vec<Step>, mut s: Step, after: Vec<usize>| {
         s.after = after;
@@ -126,7 +127,9 @@ pub(crate) fn plan_image(
         };
         let mut after: Vec<usize> = last_pull.into_iter().collect();
         after.extend(df.ancestors(i).iter().filter_map(|a| done.get(a)));
-        after.extend(previous);
+        if !reexport {
+            after.extend(previous);
+        }
         after.sort_unstable();
         after.dedup();
         let b = push_step(
