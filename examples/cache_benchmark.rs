@@ -61,7 +61,11 @@
 //! During each phase it also holds the file lock the end-to-end tests take around each test
 //! (tests/support/engine.rs), so that neither prunes the other's cache.
 
+#[path = "bench_support/mod.rs"]
+mod bench_support;
+
 use anyhow::{anyhow, bail, Context, Result};
+use bench_support::{copy_tree, cores, load_average, target_dir};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::fs::File;
@@ -641,14 +645,6 @@ fn build_layercache(root: &Path) -> Result<PathBuf> {
         );
     }
     Ok(binary)
-}
-
-/// `target/`: two levels above `target/release/examples/`.
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|e| Some(e.parent()?.parent()?.parent()?.to_path_buf()))
-        .unwrap_or_else(|| root.join("target"))
 }
 
 /// Locks the file `name` in the temp folder, saying so while `holder` has it; the lock and
@@ -1300,20 +1296,6 @@ fn write_source(app: &App, context: &Path, version: &str) -> Result<()> {
     std::fs::write(context.join("src/main.sh"), text).context("writing src/main.sh")
 }
 
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
-}
-
 // ------------------------------------------------------------------ reading docker's output
 
 /// For each dependency step of the app, whether it came from a cache.
@@ -1389,17 +1371,6 @@ fn summary_steps(output: &str) -> Vec<(String, f64)> {
 }
 
 // ------------------------------------------------------------------ the report
-
-/// The 1-minute load average: the machine is shared (other engineers compile on it), and a
-/// busy CPU stretches every step, so the figures are only comparable with it in view.
-fn load_average() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    text.split_whitespace().next()?.parse().ok()
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
 
 fn load_line([start, end]: [Option<f64>; 2]) -> String {
     let shown = |l: Option<f64>| l.map_or("?".to_string(), |l| format!("{l:.2}"));

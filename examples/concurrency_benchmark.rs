@@ -39,7 +39,11 @@
 //! scripts/engine-up.sh; the matrix holds the machine's engine lock), and holds the end-to-end
 //! tests' own lock (tests/support/engine.rs) while it runs.
 
+#[path = "bench_support/mod.rs"]
+mod bench_support;
+
 use anyhow::{anyhow, bail, Context, Result};
+use bench_support::{copy_tree, cores, load_average, target_dir};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::fs::File;
@@ -375,14 +379,6 @@ fn build_layercache(root: &Path) -> Result<PathBuf> {
     Ok(binary)
 }
 
-/// `target/`: two levels above `target/release/examples/`.
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|e| Some(e.parent()?.parent()?.parent()?.to_path_buf()))
-        .unwrap_or_else(|| root.join("target"))
-}
-
 fn engine() -> Result<Engine> {
     let var = |name: &str| {
         std::env::var(name)
@@ -542,7 +538,8 @@ impl Bench {
             .prefix("layercache-cbench-")
             .tempdir()?;
         let dir = checkout.path();
-        copy_tree(&self.root.join(app.dir), dir)?;
+        let from = self.root.join(app.dir);
+        copy_tree(&from, dir).with_context(|| format!("copying {}", from.display()))?;
         for source in app.sources {
             let text = format!("echo \"{} {source} v{n}\"\n", app.name);
             std::fs::write(dir.join(source).join("src/main.sh"), text)?;
@@ -735,20 +732,6 @@ impl Bench {
     }
 }
 
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
-}
-
 /// For each dependency step of the app: how often a build took it from a cache, how often it
 /// ran. BuildKit's plain progress names a step (`#7 [builder 2/4] RUN ...`, bake adds the target:
 /// `#7 [api builder 2/4] RUN ...`) and ends it with `#7 CACHED`, `#7 DONE 2.1s` or `#7 ERROR`; a
@@ -803,16 +786,6 @@ fn deps_outcome(app: &App, output: &str) -> Vec<(usize, usize)> {
 }
 
 // ------------------------------------------------------------------ the report
-
-/// The 1-minute load average: the machine is shared, and a busy CPU stretches every step.
-fn load_average() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    text.split_whitespace().next()?.parse().ok()
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
 
 fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
