@@ -153,9 +153,15 @@ fn the_schema_has_every_key_of_the_code_and_no_other() {
 
 /// The README's spec table: `| \`key\`, \`key\` | meaning | default |` -> (key, meaning, default).
 fn readme_rows() -> Vec<(String, String, String)> {
+    readme_key_table("## The spec: `layercache.yml`")
+}
+
+/// The first `| key | meaning | default |` table after `heading` in the README, one row per key
+/// (a cell may name several: `` `a`, `b` ``).
+fn readme_key_table(heading: &str) -> Vec<(String, String, String)> {
     let section = &README[README
-        .find("## The spec: `layercache.yml`")
-        .expect("the README's spec section")..];
+        .find(heading)
+        .unwrap_or_else(|| panic!("the README's {heading}"))..];
     let mut rows = Vec::new();
     for line in section.lines().skip_while(|l| !l.starts_with("| key |")) {
         if !line.starts_with('|') {
@@ -451,27 +457,7 @@ fn compose_properties() -> serde_json::Map<String, Value> {
 
 /// The README's table of the Compose form: (key, meaning, default).
 fn readme_compose_rows() -> Vec<(String, String, String)> {
-    let section = &README[README
-        .find("**The `compose:` form of layercache.yml**")
-        .expect("the README's Compose form")..];
-    let mut rows = Vec::new();
-    for line in section.lines().skip_while(|l| !l.starts_with("| key |")) {
-        if !line.starts_with('|') {
-            break;
-        }
-        let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
-        if cells.len() != 3 || !cells[0].starts_with('`') {
-            continue;
-        }
-        for key in cells[0].split(", ") {
-            rows.push((
-                key.trim_matches('`').to_string(),
-                cells[1].to_string(),
-                cells[2].to_string(),
-            ));
-        }
-    }
-    rows
+    readme_key_table("**The `compose:` form of layercache.yml**")
 }
 
 #[test]
